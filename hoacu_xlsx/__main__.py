@@ -1,0 +1,5 @@
+"""Allow ``python -m hoacu_xlsx``."""
+
+from hoacu_xlsx.cli import main
+
+main()
