@@ -1,0 +1,425 @@
+"""Write one nomination workbook per unit (xlsxwriter, styled by the template).
+
+Each workbook explains itself (instructions sheet), holds one entry sheet per
+assignment of the unit with dropdowns, input hints and a live self-check that needs
+no macros, protects everything but the input cells, and carries the very hidden
+``_meta`` sheet that identifies it when it comes back (see ``docs/meta_format.md``).
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import xlsxwriter
+from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
+
+from hoacu_xlsx import fields as F
+from hoacu_xlsx import meta as M
+from hoacu_xlsx.catalogue import Assignment, Catalogue, Unit
+from hoacu_xlsx.template import Style
+
+INSTRUCTIONS_SHEET = "Hướng dẫn"
+LISTS_SHEET = "DanhMuc"
+HEADER_ROW = 12          # 1-based row of the table header on entry sheets
+DATA_ROWS = 40           # empty rows offered for nominees
+UNIT_LABEL = "Đơn vị:"   # the reader's fallback finds the unit name next to this label
+NUMERIC_META = ("format_version", "year", "header_row:", "first_data_row:", "last_data_row:")
+_INLINE_LIMIT = 255      # Excel's limit for a comma-separated list typed into the validation
+
+
+def entry_sheet_name(a: Assignment) -> str:
+    name = re.sub(r"[\[\]:*?/\\']", "", f"Mục {a.id}")
+    return name[:31]
+
+
+def file_name(unit: Unit, year: int) -> str:
+    """ASCII-safe name that shows unit and year: 'DTTT_2024_ban_tuyen_giao.xlsx'."""
+    return f"DTTT_{year}_{unit.id}.xlsx"
+
+
+@dataclass
+class Built:
+    unit: Unit
+    path: Path
+    meta: M.Meta
+
+
+def new_token() -> str:
+    return secrets.token_hex(12)
+
+
+def build_all(catalogue: Catalogue, outdir: Path, style: Style, units: list[Unit] | None = None) -> list[Built]:
+    outdir.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds")
+    done = []
+    for unit in units if units is not None else catalogue.units_with_nominations():
+        path = outdir / file_name(unit, catalogue.year)
+        done.append(Built(unit, path, build_workbook(path, catalogue, unit, style, new_token(), stamp)))
+    return done
+
+
+def build_workbook(path: Path, catalogue: Catalogue, unit: Unit, style: Style, token: str, generated_at: str) -> M.Meta:
+    """Write ``path`` for ``unit``; return the ``_meta`` contents written."""
+    assignments = catalogue.assignments_of(unit.id)
+    duties = [a for a in catalogue.assignments_of(unit.id, nominations_only=False) if not a.nominations]
+    tmp = path.with_name(path.name + ".tmp")
+    wb = xlsxwriter.Workbook(str(tmp), {"strings_to_formulas": False, "strings_to_urls": False,
+                                         "strings_to_numbers": False})
+    wb.set_properties({"title": f"Đề xuất điển hình tiên tiến năm {catalogue.year} – {unit.name}",
+                       "author": catalogue.issuer, "company": catalogue.issuer,
+                       "comments": "Tạo bởi hoacu-xlsx"})
+    fmts = _Formats(wb, style)
+    meta = M.Meta(
+        format_version=M.FORMAT_VERSION, year=str(catalogue.year), unit_id=unit.id, unit_name=unit.name,
+        assignment_ids=[a.id for a in assignments], token=token, generated_at=generated_at,
+        deadline=catalogue.deadline.isoformat(),
+    )
+    ctx = _Ctx(catalogue, unit, style, fmts)
+    _write_instructions(wb.add_worksheet(INSTRUCTIONS_SHEET), ctx, assignments, duties)
+    entry_sheets = [(a, wb.add_worksheet(entry_sheet_name(a))) for a in assignments]
+    lists_ws = wb.add_worksheet(LISTS_SHEET)
+    list_refs = _write_lists(lists_ws, catalogue, assignments)
+    lists_ws.hide()
+    lists_ws.protect()
+    for a, ws in entry_sheets:
+        meta.layouts[a.id] = _write_entry_sheet(ws, ctx, a, list_refs[a.id])
+    meta_ws = wb.add_worksheet(M.SHEET)
+    _write_meta(meta_ws, meta)
+    if entry_sheets:
+        entry_sheets[0][1].activate()
+    wb.close()
+    tmp.replace(path)
+    return meta
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+class _Formats:
+    """xlsxwriter formats built once per workbook from the template's roles."""
+
+    def __init__(self, wb: xlsxwriter.Workbook, style: Style) -> None:
+        self.wb, self.style = wb, style
+        self._cache: dict[tuple, Any] = {}
+
+    def get(self, role: str, **extra: Any) -> Any:
+        key = (role, tuple(sorted(extra.items())))
+        if key not in self._cache:
+            props = {**self.style.formats[role], **extra}
+            self._cache[key] = self.wb.add_format(props)
+        return self._cache[key]
+
+    def raw(self, role: str) -> dict[str, Any]:
+        return self.style.formats[role]
+
+
+@dataclass
+class _Ctx:
+    catalogue: Catalogue
+    unit: Unit
+    style: Style
+    fmts: _Formats
+
+    def text(self, role: str, muc: str = "") -> str:
+        t = self.style.texts.get(role, "")
+        return t.replace("{co_quan}", self.catalogue.issuer.upper()).replace("{don_vi}", self.unit.name) \
+            .replace("{nam}", str(self.catalogue.year)).replace("{muc}", muc)
+
+
+def _header_block(ws: Any, ctx: _Ctx, last_col: int, muc: str = "", half: int | None = None) -> None:
+    """Org and national header lines (rows 1–2), title (4) and subtitle (5)."""
+    f = ctx.fmts
+    if half is None:
+        half = max(2, (last_col + 1) // 2 - 1)
+    _span(ws, 0, 0, half, ctx.text("org"), f.get("org"))
+    _span(ws, 1, 0, half, ctx.text("unit"), f.get("unit"))
+    _span(ws, 0, half + 1, last_col, ctx.text("national"), f.get("national"))
+    _span(ws, 1, half + 1, last_col, ctx.text("motto"), f.get("motto"))
+    _span(ws, 3, 0, last_col, ctx.text("title"), f.get("title"))
+    if muc:
+        _span(ws, 4, 0, last_col, ctx.text("subtitle", muc) or muc, f.get("subtitle"))
+        ws.set_row(4, 33)
+
+
+def _span(ws: Any, row: int, c1: int, c2: int, text: str, fmt: Any) -> None:
+    """Write text across columns c1..c2 (merged when more than one)."""
+    if c2 > c1:
+        ws.merge_range(row, c1, row, c2, text, fmt)
+    else:
+        ws.write_string(row, c1, text, fmt)
+
+
+def _deadline_text(ctx: _Ctx) -> str:
+    c = ctx.catalogue
+    r = c.receiver
+    who = r.title + (f" ({r.name})" if r.name else "")
+    contact = ", ".join(x for x in (r.email, r.phone) if x)
+    return (f"Hạn gửi: trước ngày {c.deadline:%d/%m/%Y} — gửi về {c.issuer} qua {who}"
+            + (f"; liên hệ: {contact}" if contact else ""))
+
+
+def _write_instructions(ws: Any, ctx: _Ctx, assignments: list[Assignment], duties: list[Assignment]) -> None:
+    f, c = ctx.fmts, ctx.catalogue
+    ws.set_column(0, 0, 3)
+    ws.set_column(1, 2, 58)
+    _header_block(ws, ctx, 2, half=1)
+    ws.hide_gridlines(2)
+    body, heading = f.get("body"), f.get("heading")
+    row = 5
+    lines: list[tuple[str, str]] = [
+        ("h", "1. ĐƠN VỊ ĐƯỢC GIAO"),
+        ("p", f"{ctx.unit.name}. Thực hiện {c.dispatch or 'công văn của ' + c.issuer}, đơn vị xem xét lựa chọn, "
+              "xây dựng và nhân rộng điển hình tiên tiến trong nhiệm vụ dưới đây, rồi điền vào sổ này và gửi lại."),
+        ("p", _deadline_text(ctx) + "."),
+        ("h", "2. NHIỆM VỤ VÀ TIÊU CHUẨN"),
+    ]
+    for a in assignments:
+        lines.append(("b", f"{a.heading} — {a.kind_label}. Trang nhập: '{entry_sheet_name(a)}'."))
+        lines.append(("p", _quota_text(c, a)))
+        if a.note:
+            lines.append(("p", a.note))
+        for k in a.nominee_kinds:
+            lines.append(("b", f"Tiêu chuẩn đối với: {k.label}"))
+            for cr in a.criteria_for(k.id):
+                lines.append(("p", f"   TC{cr.number}. {cr.text}."))
+    for d in duties:
+        lines.append(("b", f"{d.heading} — nhiệm vụ, không đề xuất điển hình."))
+        lines.append(("p", d.duty or d.title))
+    lines += [
+        ("h", "3. CÁCH ĐIỀN"),
+        ("p", "• Mỗi điển hình (tập thể, cá nhân hoặc hộ gia đình) ghi trên một dòng của bảng, bắt đầu từ dòng đầu tiên "
+              "ngay dưới tiêu đề cột. Cần ít nhất 01 điển hình."),
+        ("p", "• Các ô có mũi tên là ô chọn: bấm vào ô rồi chọn trong danh sách, không gõ khác danh sách."),
+        ("p", "• Cột tiêu chí (TC1, TC2, ...): chọn 'Đạt' hoặc 'Chưa đạt' cho từng tiêu chí. Ô tô xám là tiêu chí "
+              "không áp dụng cho loại điển hình của dòng đó — để trống."),
+        ("p", "• Ô tô màu đỏ nhạt là ô bắt buộc còn trống. Cột 'Tự kiểm tra' cho biết dòng còn thiếu bao nhiêu ô; "
+              "ô 'Tình trạng' phía trên bảng cho biết cả trang đã đủ chưa."),
+        ("p", "• Năm sinh ghi 4 chữ số (ví dụ 1985). Điện thoại ghi đủ số, ví dụ 0912345678."),
+        ("p", "• Điền họ tên, chức vụ, điện thoại người lập biểu và ngày lập phía trên bảng."),
+        ("p", "• Không đổi tên, xóa hay thêm trang; không chèn, xóa cột. Sổ không dùng macro, mở được bằng "
+              "Microsoft Excel, LibreOffice Calc hoặc WPS."),
+        ("p", "• Lưu tệp (giữ định dạng .xlsx) và gửi lại qua thư điện tử. Nếu cần thêm dòng hoặc gặp khó khăn, "
+              "liên hệ cán bộ TĐKT."),
+    ]
+    for kind, text in lines:
+        fmt = heading if kind == "h" else (f.get("body", bold=True) if kind == "b" else body)
+        _span(ws, row, 1, 2, text, fmt)
+        if kind == "p" and len(text) > 110:
+            ws.set_row(row, 15 * (len(text) // 100 + 1))
+        row += 1
+    ws.protect("", {"select_locked_cells": True, "select_unlocked_cells": True})
+
+
+def _quota_text(c: Catalogue, a: Assignment) -> str:
+    names = [u.name for u in c.assignees_of(a)]
+    scope = ("Mỗi đơn vị được giao" if a.quota_scope == "each" else "Các đơn vị được giao (tính chung)")
+    return (f"Đơn vị được giao: {', '.join(names)}. {scope} đề xuất ít nhất {a.quota:02d} điển hình tiên tiến. "
+            f"Loại điển hình: {', '.join(k.label for k in a.nominee_kinds)}.")
+
+
+def _write_lists(ws: Any, c: Catalogue, assignments: list[Assignment]) -> dict[str, dict[str, str]]:
+    """Write every closed list into the hidden list sheet; return per assignment list-name -> source."""
+    refs: dict[str, dict[str, str]] = {}
+    col = 0
+    written: dict[tuple[str, ...], str] = {}
+    for a in assignments:
+        refs[a.id] = {}
+        for name, values in F.lists_for(c, a).items():
+            inline = ",".join(values)
+            if len(inline) <= _INLINE_LIMIT and not any("," in v or '"' in v for v in values):
+                refs[a.id][name] = values  # type: ignore[assignment]
+                continue
+            if values not in written:
+                ws.write_string(0, col, f"{name}:{a.id}" if name == "kinds" else name)
+                for i, v in enumerate(values, start=1):
+                    ws.write_string(i, col, v)
+                letter = xl_col_to_name(col)
+                written[values] = f"={LISTS_SHEET}!${letter}$2:${letter}${len(values) + 1}"
+                col += 1
+            refs[a.id][name] = written[values]
+    return refs
+
+
+def _kind_condition(a: Assignment, kind_ids: set[str], ref: str) -> str | None:
+    """Excel condition 'the row's nominee kind is one of kind_ids'; None means always."""
+    labels = [k.label for k in a.nominee_kinds if k.id in kind_ids]
+    if len(labels) == len(a.nominee_kinds):
+        return None
+    if not labels:
+        return "FALSE"
+    terms = [f'{ref}="{_q(lbl)}"' for lbl in labels]
+    return terms[0] if len(terms) == 1 else f"OR({','.join(terms)})"
+
+
+def _q(s: str) -> str:
+    return s.replace('"', '""')
+
+
+def _write_entry_sheet(ws: Any, ctx: _Ctx, a: Assignment, lists: dict[str, Any]) -> M.SheetLayout:
+    f, c, style = ctx.fmts, ctx.catalogue, ctx.style
+    fields = F.fields_for(a)
+    # columns: A = STT, then fields, then 'Tự kiểm tra', then a hidden count
+    col_of = {fd.key: i + 1 for i, fd in enumerate(fields)}
+    check_col = len(fields) + 1
+    count_col = check_col + 1
+    hr = HEADER_ROW - 1                  # 0-based header row
+    first, last = hr + 1, hr + DATA_ROWS  # 0-based data rows
+    layout = M.SheetLayout(a.id, entry_sheet_name(a), HEADER_ROW,
+                           {fd.key: xl_col_to_name(col_of[fd.key]) for fd in fields},
+                           first + 1, last + 1)
+
+    _header_block(ws, ctx, check_col, f"{a.heading} ({a.kind_label})")
+    # unit line (the reader's fallback identification) and deadline
+    ws.write_string(5, 0, UNIT_LABEL, f.get("label"))
+    ws.merge_range(5, 1, 5, min(check_col, 6), ctx.unit.name, f.get("label", align="left"))
+    ws.merge_range(6, 0, 6, check_col, _deadline_text(ctx), f.get("body", italic=True, text_wrap=False))
+    # preparer block (rows 8-9): label / input pairs
+    label, box = f.get("label"), f.get("input_box", locked=False)
+    date_box = f.get("input_box", locked=False, num_format="dd/mm/yyyy")
+    spots = [(7, 1, 2), (8, 1, 2), (7, 6, 7), (8, 6, 7)]
+    for (key, text), (r, lc, ic) in zip(F.PREPARER_FIELDS, spots):
+        ws.write_string(r, lc, text + ":", label)
+        ws.write_blank(r, ic, None, date_box if key == "ngay_lap" else box)
+        layout.preparer[key] = xl_rowcol_to_cell(r, ic)
+    # status (row 10)
+    ws.write_string(9, 1, "Tình trạng:", label)
+    ten_col = xl_col_to_name(col_of["ten"])
+    loai_col = xl_col_to_name(col_of["loai_dien_hinh"])
+    cnt_letter = xl_col_to_name(count_col)
+    rng = lambda L: f"${L}${first + 1}:${L}${last + 1}"  # noqa: E731
+    status = (f'=IF(COUNTA({rng(ten_col)})+COUNTA({rng(loai_col)})=0,'
+              f'"Chưa nhập điển hình nào (cần ít nhất 01)",'
+              f'IF(SUM({rng(cnt_letter)})=0,"Đã đủ thông tin: "&COUNTA({rng(ten_col)})&" điển hình — có thể gửi",'
+              f'"Còn thiếu "&SUM({rng(cnt_letter)})&" ô bắt buộc (ô tô màu) — chưa gửi được"))')
+    ws.merge_range(9, 2, 9, 9, "", f.get("status"))
+    ws.write_formula(9, 2, status, f.get("status"), "Chưa nhập điển hình nào (cần ít nhất 01)")
+    status_cell = xl_rowcol_to_cell(9, 2)
+    ws.conditional_format(status_cell, {"type": "text", "criteria": "begins with", "value": "Còn thiếu",
+                                        "format": f.wb.add_format({"font_color": "#C00000"})})
+    ws.conditional_format(status_cell, {"type": "text", "criteria": "begins with", "value": "Đã đủ",
+                                        "format": f.wb.add_format({"font_color": "#00703C"})})
+
+    # header
+    hfmt = f.get("header")
+    ws.set_row(hr, style.header_height)
+    ws.write_string(hr, 0, F.STT_HEADER, hfmt)
+    ws.set_column(0, 0, style.widths["stt"])
+    for fd in fields:
+        col = col_of[fd.key]
+        ws.write_string(hr, col, fd.header, hfmt)
+        width = style.widths["criterion"] if fd.criterion else style.widths.get(fd.key, fd.width)
+        ws.set_column(col, col, width)
+    ws.write_string(hr, check_col, F.CHECK_HEADER, hfmt)
+    ws.set_column(check_col, check_col, style.widths["check"])
+    ws.write_string(hr, count_col, "_so_o_thieu", hfmt)
+    ws.set_column(count_col, count_col, 6, None, {"hidden": True})
+
+    # body cells
+    stt_fmt = f.get("stt")
+    in_fmt = f.get("input", locked=False)
+    text_fmt = f.get("input", locked=False, num_format="@")
+    crit_fmt = f.get("criterion", locked=False)
+    check_fmt = f.get("check")
+    first_in, last_in = xl_col_to_name(1), xl_col_to_name(len(fields))
+    terms_by_row_template = []
+    for fd in fields:
+        req_kinds = {k.id for k in a.nominee_kinds if F.field_required(fd, a, k.id, k.base)}
+        if not req_kinds:
+            continue
+        cond = _kind_condition(a, req_kinds, f"${loai_col}{{r}}")
+        cell = f"{xl_col_to_name(col_of[fd.key])}{{r}}"
+        terms_by_row_template.append(f'({cell}="")' + (f"*({cond})" if cond else ""))
+    count_tpl = "+".join(terms_by_row_template) or "0"
+    for r in range(first, last + 1):
+        rn = r + 1
+        ws.write_number(r, 0, r - first + 1, stt_fmt)
+        for fd in fields:
+            fmt = crit_fmt if fd.criterion else (text_fmt if fd.kind in ("phone", "text", "long") else in_fmt)
+            ws.write_blank(r, col_of[fd.key], None, fmt)
+        nonempty = f"COUNTA(${first_in}{rn}:${last_in}{rn})>0"
+        ws.write_formula(r, count_col, f"=IF({nonempty},{count_tpl.format(r=rn)},0)", check_fmt, 0)
+        ws.write_formula(r, check_col, f'=IF(NOT({nonempty}),"",IF({cnt_letter}{rn}=0,"Đủ","Thiếu "&{cnt_letter}{rn}&" ô"))',
+                         check_fmt, "")
+
+    # dropdowns and hints
+    for fd in fields:
+        col = col_of[fd.key]
+        _validate(ws, fd, lists, c, first, last, col)
+
+    # conditional formats: not applicable criteria (grey), missing required (red)
+    row1 = first + 1
+    na_fmt = f.wb.add_format(f.raw("not_applicable"))
+    miss_fmt = f.wb.add_format(f.raw("missing"))
+    for fd in fields:
+        col = col_of[fd.key]
+        L = xl_col_to_name(col)
+        area = f"{L}{row1}:{L}{last + 1}"
+        if fd.criterion:
+            na_kinds = {k.id for k in a.nominee_kinds} - set(fd.criterion.applies_to)
+            na_cond = _kind_condition(a, na_kinds, f"${loai_col}{row1}")
+            if na_cond and na_cond != "FALSE":
+                ws.conditional_format(area, {"type": "formula", "criteria": f"={na_cond}", "format": na_fmt,
+                                             "stop_if_true": True})
+        req_kinds = {k.id for k in a.nominee_kinds if F.field_required(fd, a, k.id, k.base)}
+        if not req_kinds:
+            continue
+        cond = _kind_condition(a, req_kinds, f"${loai_col}{row1}")
+        crit = f'AND(COUNTA(${first_in}{row1}:${last_in}{row1})>0,{L}{row1}=""' + (f",{cond})" if cond else ")")
+        ws.conditional_format(area, {"type": "formula", "criteria": "=" + crit, "format": miss_fmt})
+
+    ws.freeze_panes(hr + 1, col_of["ten"] + 1)
+    ws.protect("", {"select_locked_cells": True, "select_unlocked_cells": True,
+                    "format_columns": True, "format_rows": True})
+    ws.set_landscape()
+    ws.set_paper(9)
+    ws.fit_to_pages(1, 0)
+    ws.repeat_rows(hr)
+    return layout
+
+
+def _validate(ws: Any, fd: F.Field, lists: dict[str, Any], c: Catalogue, first: int, last: int, col: int) -> None:
+    title = _cut(fd.header, 32)
+    opts: dict[str, Any] = {"input_title": title, "input_message": _cut(fd.hint, 255), "show_input": True}
+    lname = F.list_name(fd, c)
+    if lname:
+        source = lists[lname]
+        opts.update({
+            "validate": "list", "source": list(source) if isinstance(source, tuple) else source,
+            "error_type": "stop", "error_title": "Giá trị không hợp lệ",
+            "error_message": _cut("Vui lòng chọn một giá trị trong danh sách (bấm mũi tên bên phải ô).", 255),
+        })
+    elif fd.kind == "year":
+        opts.update({
+            "validate": "integer", "criteria": "between", "minimum": 1900, "maximum": c.year,
+            "error_type": "stop", "error_title": "Năm sinh không hợp lệ",
+            "error_message": f"Năm sinh là số nguyên 4 chữ số, từ 1900 đến {c.year}.",
+        })
+    elif fd.kind == "long":
+        opts.update({"validate": "length", "criteria": "<=", "value": 4000, "error_type": "stop",
+                     "error_title": "Nội dung quá dài", "error_message": "Tối đa 4.000 ký tự."})
+    else:
+        opts.update({"validate": "any"})
+    ws.data_validation(first, col, last, col, opts)
+
+
+def _cut(text: str, n: int) -> str:
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def _write_meta(ws: Any, meta: M.Meta) -> None:
+    for i, (key, value) in enumerate(meta.rows()):
+        ws.write_string(i, 0, key)
+        if key.startswith(NUMERIC_META) and str(value).isdigit():
+            ws.write_number(i, 1, int(value))
+        else:
+            ws.write_string(i, 1, unicodedata.normalize("NFC", str(value)))
+    ws.set_column(0, 0, 40)
+    ws.set_column(1, 1, 40)
+    ws.very_hidden()
+    ws.protect()

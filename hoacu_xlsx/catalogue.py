@@ -1,0 +1,380 @@
+"""The round's catalogue: units, assignments, criteria and deadline, from a TOML file.
+
+The catalogue is the officer's to edit (``hoacu-xlsx init`` copies the built-in 2024
+one into the working folder), so every mistake in it must come back as a Vietnamese
+message naming the file and the line or field — never a traceback.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import date
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+BUILTIN_NAME = "catalogue_2024.toml"
+DEFAULT_FILE = "danh_muc.toml"  # the working folder's editable copy (``init``)
+
+BASES = ("tap_the", "ca_nhan", "ho_gia_dinh")
+KINDS = {
+    "phong_trao": "Phong trào thi đua",
+    "cuoc_van_dong": "Cuộc vận động",
+    "linh_vuc": "Lĩnh vực",
+    "nhiem_vu": "Nhiệm vụ",
+}
+_ID = re.compile(r"^[a-z0-9_]+$")
+
+
+class CatalogueError(Exception):
+    """A catalogue file that cannot be used; the message is Vietnamese and names the place."""
+
+
+@dataclass(frozen=True)
+class NomineeKind:
+    id: str
+    label: str
+    base: str  # tap_the | ca_nhan | ho_gia_dinh: decides which personal fields are required
+
+
+@dataclass(frozen=True)
+class Criterion:
+    key: str        # field key in the workbook: tc_1, tc_2, ...
+    number: int
+    text: str       # the dispatch's wording
+    short: str      # column header summary
+    applies_to: tuple[str, ...]  # nominee kind ids
+
+
+@dataclass(frozen=True)
+class Assignment:
+    id: str
+    item: int
+    kind: str
+    title: str
+    assignees: tuple[str, ...]
+    quota: int
+    quota_scope: str  # each | joint
+    nominee_kinds: tuple[NomineeKind, ...]
+    criteria: tuple[Criterion, ...]
+    nominations: bool = True
+    assign_villages: bool = False
+    note: str = ""
+    duty: str = ""
+
+    @property
+    def kind_label(self) -> str:
+        return KINDS.get(self.kind, self.kind)
+
+    @property
+    def heading(self) -> str:
+        return f"Mục {self.item}. {self.title}"
+
+    def kind_by_label(self, label: str) -> NomineeKind | None:
+        for k in self.nominee_kinds:
+            if k.label == label:
+                return k
+        return None
+
+    def criteria_for(self, kind_id: str) -> tuple[Criterion, ...]:
+        return tuple(c for c in self.criteria if kind_id in c.applies_to)
+
+
+@dataclass(frozen=True)
+class Unit:
+    id: str
+    name: str
+    kind: str
+    email: str = ""
+    is_village: bool = False
+
+
+@dataclass(frozen=True)
+class Receiver:
+    title: str
+    name: str = ""
+    email: str = ""
+    phone: str = ""
+
+
+@dataclass
+class Catalogue:
+    year: int
+    commune: str
+    issuer: str
+    round_title: str
+    dispatch: str
+    deadline: date
+    receiver: Receiver
+    units: list[Unit]
+    assignments: list[Assignment]
+    villages: list[str] = field(default_factory=list)
+    source: str = ""
+
+    def unit(self, unit_id: str) -> Unit | None:
+        return self._units.get(unit_id)
+
+    def assignment(self, assignment_id: str) -> Assignment | None:
+        return self._assignments.get(assignment_id)
+
+    def __post_init__(self) -> None:
+        self._units = {u.id: u for u in self.units}
+        self._assignments = {a.id: a for a in self.assignments}
+
+    def assignments_of(self, unit_id: str, *, nominations_only: bool = True) -> list[Assignment]:
+        """The assignments a unit holds, in the dispatch's order."""
+        unit = self.unit(unit_id)
+        out = []
+        for a in self.assignments:
+            held = unit_id in a.assignees or (a.assign_villages and unit is not None and unit.is_village)
+            if held and (a.nominations or not nominations_only):
+                out.append(a)
+        return out
+
+    def assignees_of(self, assignment: Assignment) -> list[Unit]:
+        return [u for u in self.units if assignment in self.assignments_of(u.id, nominations_only=False)]
+
+    def units_with_nominations(self) -> list[Unit]:
+        """Units that get a nomination workbook (they hold at least one assignment with nominations)."""
+        return [u for u in self.units if self.assignments_of(u.id)]
+
+    def unit_by_name(self, name: str) -> Unit | None:
+        """Identify a unit by the name written in its sheet (diacritic- and case-tolerant)."""
+        from hoacu_xlsx.normalize import fold_key
+
+        wanted = fold_key(name)
+        for u in self.units:
+            if fold_key(u.name) == wanted:
+                return u
+        return None
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def builtin_path() -> Path:
+    return Path(str(resources.files("hoacu_xlsx") / "data" / BUILTIN_NAME))
+
+
+def builtin_text() -> str:
+    return builtin_path().read_text(encoding="utf-8")
+
+
+def resolve(config: str | Path | None, workdir: Path) -> Path:
+    """The catalogue to use: --config, else the working folder's copy, else the built-in one."""
+    if config:
+        return Path(config)
+    local = workdir / DEFAULT_FILE
+    return local if local.exists() else builtin_path()
+
+
+def load(path: str | Path | None = None) -> Catalogue:
+    path = Path(path) if path else builtin_path()
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise CatalogueError(f"Không đọc được tệp danh mục '{path}': {exc.strerror or exc}.") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise CatalogueError(
+            f"Tệp danh mục '{path}' không phải mã UTF-8. Hãy lưu lại tệp với bảng mã UTF-8."
+        ) from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise CatalogueError(f"Tệp danh mục '{path}' sai cú pháp TOML: {_vi_toml_error(exc)}.") from None
+    return parse(data, source=str(path))
+
+
+def _vi_toml_error(exc: tomllib.TOMLDecodeError) -> str:
+    m = re.search(r"\(at line (\d+), column (\d+)\)", str(exc))
+    reason = str(exc).split(" (at ")[0]
+    if m:
+        return f"dòng {m.group(1)}, cột {m.group(2)} ({reason})"
+    return reason
+
+
+def _nfc(value: Any) -> Any:
+    if isinstance(value, str):
+        return unicodedata.normalize("NFC", value.strip())
+    if isinstance(value, list):
+        return [_nfc(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _nfc(v) for k, v in value.items()}
+    return value
+
+
+class _Fields:
+    """Typed access to one TOML table that names the field in its errors."""
+
+    def __init__(self, data: Any, where: str, source: str) -> None:
+        if not isinstance(data, dict):
+            raise CatalogueError(f"Tệp danh mục '{source}': {where} phải là một bảng (table).")
+        self.data, self.where, self.source = data, where, source
+
+    def fail(self, key: str, what: str) -> CatalogueError:
+        return CatalogueError(f"Tệp danh mục '{self.source}': trường '{key}' của {self.where} {what}.")
+
+    def get(self, key: str, typ: type | tuple[type, ...], default: Any = ...) -> Any:
+        if key not in self.data:
+            if default is ...:
+                raise self.fail(key, "bị thiếu")
+            return default
+        value = self.data[key]
+        if not isinstance(value, typ) or (typ is int and isinstance(value, bool)):
+            names = {str: "chuỗi", int: "số nguyên", list: "danh sách", bool: "true/false", date: "ngày (YYYY-MM-DD)"}
+            want = names.get(typ, str(typ)) if isinstance(typ, type) else "đúng kiểu"
+            raise self.fail(key, f"phải là {want}, đang là {value!r}")
+        return value
+
+    def text(self, key: str, default: Any = ...) -> str:
+        value = self.get(key, str, default)
+        if default is ... and not value:
+            raise self.fail(key, "không được để trống")
+        return value
+
+    def ident(self, key: str) -> str:
+        value = self.text(key)
+        if not _ID.match(value):
+            raise self.fail(key, f"chỉ được gồm chữ thường không dấu, số và dấu gạch dưới (đang là '{value}')")
+        return value
+
+
+def parse(data: dict, source: str = "") -> Catalogue:
+    data = _nfc(data)
+    top = _Fields(data, "phần đầu tệp", source)
+    deadline = top.get("deadline", date)
+    receiver_t = _Fields(top.get("receiver", dict), "bảng [receiver]", source)
+    receiver = Receiver(
+        title=receiver_t.text("title"),
+        name=receiver_t.text("name", ""),
+        email=receiver_t.text("email", ""),
+        phone=receiver_t.text("phone", ""),
+    )
+    villages = top.get("villages", list, [])
+    for v in villages:
+        if not isinstance(v, str) or not v:
+            raise top.fail("villages", "chỉ được chứa tên thôn (chuỗi khác rỗng)")
+
+    units: list[Unit] = []
+    for i, u in enumerate(top.get("units", list), start=1):
+        f = _Fields(u, f"đơn vị thứ {i} ([[units]])", source)
+        units.append(Unit(id=f.ident("id"), name=f.text("name"), kind=f.text("kind", ""), email=f.text("email", "")))
+    for name in villages:
+        units.append(Unit(id=village_id(name), name=name, kind="Thôn", is_village=True))
+    _unique([u.id for u in units], "đơn vị (units.id)", source)
+    unit_ids = {u.id for u in units}
+
+    assignments: list[Assignment] = []
+    for i, a in enumerate(top.get("assignments", list), start=1):
+        assignments.append(_parse_assignment(a, i, unit_ids, source))
+    _unique([a.id for a in assignments], "nhiệm vụ (assignments.id)", source)
+    if not assignments:
+        raise top.fail("assignments", "phải có ít nhất một nhiệm vụ")
+
+    return Catalogue(
+        year=top.get("year", int),
+        commune=top.text("commune"),
+        issuer=top.text("issuer"),
+        round_title=top.text("round_title"),
+        dispatch=top.text("dispatch", ""),
+        deadline=deadline,
+        receiver=receiver,
+        units=units,
+        assignments=assignments,
+        villages=list(villages),
+        source=source,
+    )
+
+
+def _parse_assignment(a: Any, i: int, unit_ids: set[str], source: str) -> Assignment:
+    f = _Fields(a, f"nhiệm vụ thứ {i} ([[assignments]])", source)
+    aid = f.text("id")
+    f.where = f"nhiệm vụ '{aid}'"
+    if not re.match(r"^[A-Za-z0-9_.-]+$", aid):
+        raise f.fail("id", "chỉ được gồm chữ không dấu, số, '.', '-' hoặc '_'")
+    kind = f.text("kind")
+    if kind not in KINDS:
+        raise f.fail("kind", f"phải là một trong {', '.join(KINDS)} (đang là '{kind}')")
+    nominations = f.get("nominations", bool, True)
+    assignees = tuple(f.get("assignees", list))
+    for uid in assignees:
+        if uid not in unit_ids:
+            raise f.fail("assignees", f"nêu đơn vị '{uid}' không có trong danh sách [[units]]")
+    scope = f.text("quota_scope", "joint")
+    if scope not in ("each", "joint"):
+        raise f.fail("quota_scope", f"phải là 'each' hoặc 'joint' (đang là '{scope}')")
+    quota = f.get("quota", int, 1 if nominations else 0)
+    if quota < 0:
+        raise f.fail("quota", "không được âm")
+
+    kinds: list[NomineeKind] = []
+    for j, k in enumerate(f.get("nominee_kinds", list, []), start=1):
+        kf = _Fields(k, f"loại điển hình thứ {j} của nhiệm vụ '{aid}'", source)
+        base = kf.text("base")
+        if base not in BASES:
+            raise kf.fail("base", f"phải là một trong {', '.join(BASES)} (đang là '{base}')")
+        kinds.append(NomineeKind(id=kf.ident("id"), label=kf.text("label"), base=base))
+    _unique([k.id for k in kinds], f"loại điển hình của nhiệm vụ '{aid}'", source)
+    _unique([k.label for k in kinds], f"nhãn loại điển hình của nhiệm vụ '{aid}'", source)
+    kind_ids = {k.id for k in kinds}
+
+    criteria: list[Criterion] = []
+    for n, c in enumerate(f.get("criteria", list, []), start=1):
+        cf = _Fields(c, f"tiêu chí thứ {n} của nhiệm vụ '{aid}'", source)
+        applies = tuple(cf.get("applies_to", list))
+        for kid in applies:
+            if kid not in kind_ids:
+                raise cf.fail("applies_to", f"nêu loại điển hình '{kid}' không có trong nominee_kinds")
+        if not applies:
+            raise cf.fail("applies_to", "không được để trống")
+        text = cf.text("text")
+        short = cf.text("short", "") or _shorten(text)
+        criteria.append(Criterion(key=f"tc_{n}", number=n, text=text, short=short, applies_to=applies))
+
+    if nominations:
+        if not kinds:
+            raise f.fail("nominee_kinds", "phải có ít nhất một loại điển hình (hoặc đặt nominations = false)")
+        for k in kinds:
+            if not any(k.id in c.applies_to for c in criteria):
+                raise f.fail("criteria", f"không có tiêu chí nào cho loại '{k.label}'")
+
+    return Assignment(
+        id=aid,
+        item=f.get("item", int, i),
+        kind=kind,
+        title=f.text("title"),
+        assignees=assignees,
+        quota=quota,
+        quota_scope=scope,
+        nominee_kinds=tuple(kinds),
+        criteria=tuple(criteria),
+        nominations=nominations,
+        assign_villages=f.get("assign_villages", bool, False),
+        note=f.text("note", ""),
+        duty=f.text("duty", ""),
+    )
+
+
+def _unique(values: list[str], what: str, source: str) -> None:
+    seen: set[str] = set()
+    for v in values:
+        if v in seen:
+            raise CatalogueError(f"Tệp danh mục '{source}': mã {what} '{v}' bị trùng.")
+        seen.add(v)
+
+
+def _shorten(text: str, limit: int = 40) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + "…"
+
+
+def village_id(name: str) -> str:
+    """ASCII id for a village named by the officer: 'Thôn Nà Cạn' -> 'thon_na_can'."""
+    from hoacu_xlsx.normalize import fold_key
+
+    slug = re.sub(r"[^a-z0-9]+", "_", fold_key(name)).strip("_")
+    return slug if slug.startswith("thon") else f"thon_{slug}"

@@ -1,0 +1,147 @@
+"""Command line (click), in Vietnamese: a thin layer over the library.
+
+Only click is imported at start-up; each command imports the stages it needs, so
+``hoacu-xlsx --help`` stays as fast as click itself.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any, Callable
+
+import click
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+class _ViMixin:
+    """Vietnamese headings for click's help pages."""
+
+    def format_usage(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        pieces = self.collect_usage_pieces(ctx)  # type: ignore[attr-defined]
+        formatter.write_usage(ctx.command_path, " ".join(pieces), prefix="Cách dùng: ")
+
+    def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        opts = [rv for p in self.get_params(ctx) if (rv := p.get_help_record(ctx))]  # type: ignore[attr-defined]
+        if opts:
+            with formatter.section("Tùy chọn"):
+                formatter.write_dl(opts)
+        if isinstance(self, click.Group):
+            rows = []
+            for name in self.list_commands(ctx):
+                cmd = self.get_command(ctx, name)
+                if cmd is not None and not cmd.hidden:
+                    rows.append((name, cmd.get_short_help_str(limit=80)))
+            if rows:
+                with formatter.section("Lệnh"):
+                    formatter.write_dl(rows)
+
+
+class ViCommand(_ViMixin, click.Command):
+    pass
+
+
+class ViGroup(_ViMixin, click.Group):
+    command_class = ViCommand
+
+
+def _fail(message: str, code: int = 2) -> None:
+    click.secho(message, fg="red", err=True)
+    sys.exit(code)
+
+
+def common(f: Callable) -> Callable:
+    """--dir and --config on every command."""
+    f = click.option("--config", "config", type=click.Path(dir_okay=False), default=None,
+                     help="Tệp danh mục (TOML). Mặc định: danh_muc.toml trong thư mục làm việc, "
+                          "nếu không có thì dùng danh mục 2024 có sẵn.")(f)
+    f = click.option("--dir", "workdir", type=click.Path(file_okay=False), default=None,
+                     help="Thư mục làm việc (chứa inbox/, outbox/, ...). Mặc định: thư mục hiện tại.")(f)
+    f = click.help_option("-h", "--help", help="Hiện hướng dẫn này rồi thoát.")(f)
+    return f
+
+
+class Env:
+    """What every command needs: the working folder and the catalogue."""
+
+    def __init__(self, workdir: str | None, config: str | None) -> None:
+        ctx = click.get_current_context()
+        root = ctx.find_root().params
+        self.workdir = Path(workdir or root.get("workdir") or ".").resolve()
+        self.config = config or root.get("config")
+
+    def catalogue(self) -> Any:
+        from hoacu_xlsx import catalogue as cat
+
+        try:
+            return cat.load(cat.resolve(self.config, self.workdir))
+        except cat.CatalogueError as exc:
+            _fail(str(exc))
+
+
+@click.group(cls=ViGroup, context_settings=CONTEXT,
+             help="hoacu-xlsx — quản lý đợt đề xuất điển hình tiên tiến bằng Excel: tạo sổ đề xuất cho "
+                  "từng đơn vị, thu nhận sổ gửi lại, kiểm tra và tổng hợp vào sổ theo dõi chung.\n\n"
+                  "Các bước thường dùng: 'hoacu-xlsx generate' (tạo sổ trong outbox/), gửi cho đơn vị, lưu tệp "
+                  "nhận được vào inbox/, rồi 'hoacu-xlsx merge' (tổng hợp vào master/).")
+@click.option("--dir", "workdir", type=click.Path(file_okay=False), default=None,
+              help="Thư mục làm việc. Mặc định: thư mục hiện tại.")
+@click.option("--config", "config", type=click.Path(dir_okay=False), default=None,
+              help="Tệp danh mục (TOML) dùng cho mọi lệnh.")
+@click.version_option(package_name="hoacu-xlsx", message="%(prog)s %(version)s",
+                      help="Hiện phiên bản rồi thoát.")
+@click.help_option("-h", "--help", help="Hiện hướng dẫn này rồi thoát.")
+def main(workdir: str | None, config: str | None) -> None:
+    pass
+
+
+@main.command(help="Chép danh mục 2024 có sẵn (danh_muc.toml) và mẫu trình bày (templates/) vào thư mục "
+                   "làm việc để sửa.")
+@click.option("--force", is_flag=True, help="Ghi đè tệp đã có.")
+@common
+def init(workdir: str | None, config: str | None, force: bool) -> None:
+    from hoacu_xlsx import catalogue as cat
+    from hoacu_xlsx import template as tpl
+
+    env = Env(workdir, config)
+    env.workdir.mkdir(parents=True, exist_ok=True)
+    target = Path(config) if config else env.workdir / cat.DEFAULT_FILE
+    if target.exists() and not force:
+        click.echo(f"Đã có {target} — giữ nguyên (dùng --force để ghi đè).")
+    else:
+        target.write_text(cat.builtin_text(), encoding="utf-8")
+        click.echo(f"Đã chép danh mục vào {target}. Sửa tệp này (danh sách thôn, địa chỉ thư của đơn vị, ...).")
+    tpath = env.workdir / tpl.TEMPLATE_RELPATH
+    if tpath.exists() and not force:
+        click.echo(f"Đã có {tpath} — giữ nguyên.")
+    else:
+        tpl.write_default_template(tpath)
+        click.echo(f"Đã ghi mẫu trình bày {tpath}.")
+    for sub in ("inbox", "outbox"):
+        (env.workdir / sub).mkdir(exist_ok=True)
+
+
+@main.command(help="Tạo sổ đề xuất (.xlsx) cho từng đơn vị vào outbox/.")
+@click.option("--unit", "units", multiple=True, metavar="MÃ_ĐƠN_VỊ", help="Chỉ tạo cho đơn vị này (lặp lại được).")
+@click.option("--template", type=click.Path(dir_okay=False, exists=True), default=None,
+              help="Mẫu trình bày. Mặc định: templates/nomination_template.xlsx trong thư mục làm việc.")
+@click.option("--out", type=click.Path(file_okay=False), default=None, help="Thư mục ghi sổ. Mặc định: outbox/.")
+@click.option("--email", is_flag=True, help="Ghi kèm thư nháp .eml cho từng đơn vị (để gửi bằng Thunderbird/Outlook).")
+@common
+def generate(workdir: str | None, config: str | None, units: tuple[str, ...], template: str | None,
+             out: str | None, email: bool) -> None:
+    from hoacu_xlsx import generate as gen
+
+    env = Env(workdir, config)
+    cat = env.catalogue()
+    try:
+        result = gen.run(cat, env.workdir, units=list(units), template=template, outdir=out, email=email)
+    except gen.GenerateError as exc:
+        _fail(str(exc))
+    for line in result.lines():
+        click.echo(line)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,217 @@
+"""The store: a SQLite database and a content-addressed archive in ``store/``.
+
+It remembers every file ever seen (by SHA-256 of its bytes), what was read from it,
+the tokens ``generate`` issued, the officer's own columns of the master and any
+received-time overrides. The master can be rebuilt from the store alone, and a merge
+re-reads only files whose bytes it has not seen before.
+
+Writes happen in one transaction per merge, so a merge killed at any moment leaves
+the previous state intact (SQLite's journal), and a rerun completes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import zlib
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+STORE_DIR = "store"
+DB_NAME = "hoacu.sqlite3"
+ARCHIVE_DIR = "archive"
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS issued (
+    token TEXT PRIMARY KEY, year INTEGER, unit_id TEXT NOT NULL, file_name TEXT, generated_at TEXT
+);
+CREATE TABLE IF NOT EXISTS files (
+    sha256 TEXT PRIMARY KEY,
+    name TEXT NOT NULL,          -- as first seen, relative to inbox/
+    origin TEXT,                 -- the inbox file it came from (zip/eml containers)
+    fmt TEXT,
+    size INTEGER,
+    first_seen TEXT NOT NULL,    -- ISO time this content was first seen
+    email_date TEXT,             -- Date header of the email that carried it
+    sender TEXT,
+    archive TEXT,                -- path relative to store/
+    reader_version INTEGER,
+    raw BLOB                     -- zlib(JSON) of what the reader got (None when rejected)
+);
+CREATE TABLE IF NOT EXISTS sightings (
+    sha256 TEXT NOT NULL, name TEXT NOT NULL, seen_at TEXT NOT NULL,
+    PRIMARY KEY (sha256, name)
+);
+CREATE TABLE IF NOT EXISTS received_override (
+    sha256 TEXT PRIMARY KEY, received_at TEXT NOT NULL, set_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS officer (
+    nomination_id TEXT PRIMARY KEY, values_json TEXT NOT NULL, updated_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS outcomes (
+    sha256 TEXT PRIMARY KEY, unit_id TEXT, outcome TEXT, version INTEGER,
+    errors INTEGER, warnings INTEGER, merged_at TEXT
+);
+"""
+
+
+def _now() -> str:
+    return datetime.now().astimezone().isoformat(timespec="seconds")
+
+
+@dataclass
+class FileRecord:
+    sha256: str
+    name: str
+    origin: str | None
+    fmt: str | None
+    size: int
+    first_seen: str
+    email_date: str | None
+    sender: str | None
+    archive: str | None
+    reader_version: int | None
+    raw: Any | None  # decoded JSON
+
+    @property
+    def received_at(self) -> str:
+        """Received time used for lateness: the email's Date if known, else first seen."""
+        return self.email_date or self.first_seen
+
+
+class StoreError(Exception):
+    """The store cannot be used; the message is Vietnamese."""
+
+
+class Store:
+    def __init__(self, root: Path, conn: sqlite3.Connection) -> None:
+        self.root = root
+        self.conn = conn
+
+    @classmethod
+    def open(cls, workdir: Path) -> "Store":
+        root = workdir / STORE_DIR
+        try:
+            root.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(root / DB_NAME, timeout=30, isolation_level=None)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.executescript(SCHEMA)
+        except (OSError, sqlite3.Error) as exc:
+            raise StoreError(f"Không mở được kho dữ liệu '{root / DB_NAME}': {exc}.") from None
+        return cls(root, conn)
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.conn.close()
+
+    # -- transactions
+    def begin(self) -> None:
+        self.conn.execute("BEGIN IMMEDIATE")
+
+    def commit(self) -> None:
+        self.conn.execute("COMMIT")
+
+    def rollback(self) -> None:
+        if self.conn.in_transaction:
+            self.conn.execute("ROLLBACK")
+
+    # -- tokens issued by generate
+    def record_issued(self, year: int, rows: Iterable[tuple[str, str, str, str]]) -> None:
+        self.conn.executemany(
+            "INSERT OR REPLACE INTO issued(token, year, unit_id, file_name, generated_at) VALUES (?,?,?,?,?)",
+            [(t, year, u, f, g) for t, u, f, g in rows])
+
+    def issued(self) -> dict[str, str]:
+        """token -> unit_id"""
+        return dict(self.conn.execute("SELECT token, unit_id FROM issued"))
+
+    # -- files
+    def known_hashes(self) -> set[str]:
+        return {r[0] for r in self.conn.execute("SELECT sha256 FROM files")}
+
+    def reader_versions(self) -> dict[str, int | None]:
+        return dict(self.conn.execute("SELECT sha256, reader_version FROM files"))
+
+    def add_file(self, rec: FileRecord) -> None:
+        raw = zlib.compress(json.dumps(rec.raw, ensure_ascii=False).encode()) if rec.raw is not None else None
+        self.conn.execute(
+            "INSERT OR REPLACE INTO files(sha256,name,origin,fmt,size,first_seen,email_date,sender,archive,"
+            "reader_version,raw) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            (rec.sha256, rec.name, rec.origin, rec.fmt, rec.size, rec.first_seen, rec.email_date, rec.sender,
+             rec.archive, rec.reader_version, raw))
+
+    def note_sighting(self, sha256: str, name: str) -> None:
+        self.conn.execute("INSERT OR IGNORE INTO sightings(sha256, name, seen_at) VALUES (?,?,?)",
+                          (sha256, name, _now()))
+
+    def set_email_info(self, sha256: str, email_date: str | None, sender: str | None) -> None:
+        if email_date:
+            self.conn.execute("UPDATE files SET email_date=COALESCE(email_date, ?), sender=COALESCE(sender, ?) "
+                              "WHERE sha256=?", (email_date, sender, sha256))
+
+    def files(self) -> Iterator[FileRecord]:
+        for row in self.conn.execute(
+                "SELECT sha256,name,origin,fmt,size,first_seen,email_date,sender,archive,reader_version,raw "
+                "FROM files ORDER BY first_seen, name"):
+            raw = json.loads(zlib.decompress(row[10])) if row[10] is not None else None
+            yield FileRecord(*row[:10], raw=raw)
+
+    # -- archive
+    def archive(self, sha256: str, data: bytes, fmt: str | None) -> str:
+        """Copy the bytes into the content-addressed archive (atomic; idempotent)."""
+        rel = Path(ARCHIVE_DIR) / sha256[:2] / f"{sha256}.{fmt or 'bin'}"
+        dest = self.root / rel
+        if not dest.exists():
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            tmp = dest.with_name(dest.name + f".{os.getpid()}.tmp")
+            with open(tmp, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, dest)
+        return rel.as_posix()
+
+    def archived_bytes(self, rel: str) -> bytes | None:
+        try:
+            return (self.root / rel).read_bytes()
+        except OSError:
+            return None
+
+    # -- received time overrides
+    def set_received(self, sha256: str, when: str) -> None:
+        self.conn.execute("INSERT OR REPLACE INTO received_override VALUES (?,?,?)", (sha256, when, _now()))
+
+    def received_overrides(self) -> dict[str, str]:
+        return dict(self.conn.execute("SELECT sha256, received_at FROM received_override"))
+
+    def find_files(self, needle: str) -> list[tuple[str, str]]:
+        """(sha256, name) of stored files whose name or hash matches ``needle``."""
+        like = f"%{needle}%"
+        return list(self.conn.execute(
+            "SELECT sha256, name FROM files WHERE sha256 LIKE ? OR name LIKE ? ORDER BY first_seen",
+            (needle + "%", like)))
+
+    # -- officer columns of the master
+    def officer_values(self) -> dict[str, dict[str, str]]:
+        return {k: json.loads(v) for k, v in self.conn.execute("SELECT nomination_id, values_json FROM officer")}
+
+    def save_officer_values(self, values: dict[str, dict[str, str]]) -> None:
+        now = _now()
+        self.conn.executemany(
+            "INSERT OR REPLACE INTO officer(nomination_id, values_json, updated_at) VALUES (?,?,?)",
+            [(k, json.dumps(v, ensure_ascii=False), now) for k, v in values.items()])
+
+    # -- outcomes of the last merge (for status and history)
+    def save_outcomes(self, rows: Iterable[tuple[str, str | None, str, int | None, int, int]]) -> None:
+        now = _now()
+        self.conn.execute("DELETE FROM outcomes")
+        self.conn.executemany("INSERT INTO outcomes VALUES (?,?,?,?,?,?,?)", [(*r, now) for r in rows])

@@ -1,0 +1,261 @@
+"""The look of the nomination workbooks, taken from ``templates/nomination_template.xlsx``.
+
+The template is a small sample sheet the officer may restyle in Excel or LibreOffice
+(fonts, colours, borders, column widths, the wording of the header lines). The builder
+reads each role's cell once per ``generate`` and writes every workbook with xlsxwriter
+in those styles — far faster than loading and saving the template per unit.
+
+Roles sit at fixed cells of the first sheet (see ``ROLE_CELLS``); the second sheet of
+the template explains them in Vietnamese.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+TEMPLATE_RELPATH = Path("templates") / "nomination_template.xlsx"
+
+# role -> (cell on the template's first sheet, default text)
+ROLE_CELLS: dict[str, tuple[str, str]] = {
+    "org": ("A1", "{co_quan}"),
+    "national": ("H1", "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"),
+    "unit": ("A2", "{don_vi}"),
+    "motto": ("H2", "Độc lập - Tự do - Hạnh phúc"),
+    "title": ("A4", "DANH SÁCH ĐỀ XUẤT ĐIỂN HÌNH TIÊN TIẾN NĂM {nam}"),
+    "subtitle": ("A5", "{muc}"),
+    "label": ("A7", "Người lập biểu:"),
+    "input_box": ("C7", ""),
+    "status": ("A8", "Tình trạng tự kiểm tra"),
+    "header": ("A10", "STT"),
+    "stt": ("A11", "1"),
+    "input": ("B11", ""),
+    "criterion": ("K11", ""),
+    "check": ("Q11", ""),
+    "missing": ("A13", "Ô bắt buộc còn trống"),
+    "not_applicable": ("A14", "Tiêu chí không áp dụng"),
+    "heading": ("A16", "Tiêu đề mục trong trang Hướng dẫn"),
+    "body": ("A17", "Nội dung trang Hướng dẫn"),
+}
+# Template columns whose widths set the entry sheet's column widths, by role.
+WIDTH_COLUMNS: dict[str, str] = {
+    "stt": "A", "loai_dien_hinh": "B", "ten": "C", "gioi_tinh": "D", "nam_sinh": "E",
+    "dan_toc": "F", "chuc_vu_don_vi": "G", "dia_chi": "H", "mo_hinh": "I", "thanh_tich": "J",
+    "criterion": "K", "can_bo_theo_doi": "L", "hinh_thuc_tuyen_truyen": "M",
+    "tai_lieu_kinh_nghiem": "N", "dien_thoai": "O", "ghi_chu": "P", "check": "Q",
+}
+HEADER_ROW = 10
+
+# Built-in look, used to write the default template (and when a role cell is blank).
+DEFAULT_FORMATS: dict[str, dict[str, Any]] = {
+    "org": {"font_name": "Times New Roman", "font_size": 12, "align": "center", "valign": "vcenter"},
+    "national": {"font_name": "Times New Roman", "font_size": 12, "bold": True, "align": "center"},
+    "unit": {"font_name": "Times New Roman", "font_size": 12, "bold": True, "align": "center"},
+    "motto": {"font_name": "Times New Roman", "font_size": 13, "bold": True, "underline": 1, "align": "center"},
+    "title": {"font_name": "Times New Roman", "font_size": 14, "bold": True, "align": "center",
+              "font_color": "#C00000"},
+    "subtitle": {"font_name": "Times New Roman", "font_size": 12, "bold": True, "italic": True,
+                 "align": "center", "text_wrap": True, "valign": "vcenter"},
+    "label": {"font_name": "Times New Roman", "font_size": 11, "bold": True, "align": "right"},
+    "input_box": {"font_name": "Times New Roman", "font_size": 11, "bg_color": "#FFF9E0", "border": 1},
+    "status": {"font_name": "Times New Roman", "font_size": 12, "bold": True, "font_color": "#1F4E79"},
+    "header": {"font_name": "Times New Roman", "font_size": 11, "bold": True, "align": "center",
+               "valign": "vcenter", "text_wrap": True, "border": 1, "bg_color": "#DDEBF7"},
+    "stt": {"font_name": "Times New Roman", "font_size": 11, "align": "center", "border": 1,
+            "bg_color": "#F2F2F2"},
+    "input": {"font_name": "Times New Roman", "font_size": 11, "border": 1, "valign": "top",
+              "text_wrap": True, "bg_color": "#FFFFFF"},
+    "criterion": {"font_name": "Times New Roman", "font_size": 11, "border": 1, "align": "center",
+                  "valign": "top", "bg_color": "#FFFFFF"},
+    "check": {"font_name": "Times New Roman", "font_size": 10, "italic": True, "border": 1,
+              "bg_color": "#F2F2F2", "font_color": "#7F7F7F"},
+    "missing": {"bg_color": "#FFC7CE", "font_color": "#9C0006"},
+    "not_applicable": {"bg_color": "#D9D9D9", "font_color": "#808080", "pattern": 1},
+    "heading": {"font_name": "Times New Roman", "font_size": 12, "bold": True, "font_color": "#1F4E79"},
+    "body": {"font_name": "Times New Roman", "font_size": 11, "text_wrap": True, "valign": "top"},
+}
+DEFAULT_WIDTHS: dict[str, float] = {
+    "stt": 5, "loai_dien_hinh": 18, "ten": 28, "gioi_tinh": 9, "nam_sinh": 9, "dan_toc": 11,
+    "chuc_vu_don_vi": 22, "dia_chi": 16, "mo_hinh": 28, "thanh_tich": 36, "criterion": 13,
+    "can_bo_theo_doi": 20, "hinh_thuc_tuyen_truyen": 24, "tai_lieu_kinh_nghiem": 13,
+    "dien_thoai": 14, "ghi_chu": 20, "check": 14,
+}
+DEFAULT_HEADER_HEIGHT = 66.0
+
+
+@dataclass
+class Style:
+    """What the builder takes from the template: per-role formats, texts, widths."""
+
+    formats: dict[str, dict[str, Any]] = field(default_factory=lambda: {k: dict(v) for k, v in DEFAULT_FORMATS.items()})
+    texts: dict[str, str] = field(default_factory=lambda: {k: v[1] for k, v in ROLE_CELLS.items()})
+    widths: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_WIDTHS))
+    header_height: float = DEFAULT_HEADER_HEIGHT
+    source: str = "mặc định"
+
+
+def write_default_template(path: Path) -> Path:
+    """Write the built-in template (the file shipped in ``templates/``)."""
+    import xlsxwriter
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb = xlsxwriter.Workbook(str(path))
+    ws = wb.add_worksheet("Mẫu")
+    for role, (cell, text) in ROLE_CELLS.items():
+        fmt = wb.add_format(DEFAULT_FORMATS[role])
+        if role == "stt":
+            ws.write_number(cell, 1, fmt)
+        else:
+            ws.write_string(cell, text, fmt) if text else ws.write_blank(cell, None, fmt)
+    for key, col in WIDTH_COLUMNS.items():
+        ws.set_column(f"{col}:{col}", DEFAULT_WIDTHS[key])
+        if key not in ("stt",):
+            ws.write_string(f"{col}{HEADER_ROW}", _width_label(key), wb.add_format(DEFAULT_FORMATS["header"]))
+    ws.set_row(HEADER_ROW - 1, DEFAULT_HEADER_HEIGHT)
+    notes = wb.add_worksheet("Giải thích")
+    body = wb.add_format({"text_wrap": True, "valign": "top"})
+    notes.set_column("A:A", 100)
+    lines = [
+        "MẪU TRÌNH BÀY SỔ ĐỀ XUẤT ĐIỂN HÌNH TIÊN TIẾN",
+        "Sửa phông chữ, cỡ chữ, màu, viền, độ rộng cột ở trang 'Mẫu' rồi lưu lại (giữ định dạng .xlsx). "
+        "Lần chạy 'hoacu-xlsx generate' sau sẽ dùng kiểu trình bày này cho mọi sổ.",
+        "Không chuyển các ô sang vị trí khác: mỗi ô mẫu giữ vai trò cố định:",
+    ]
+    lines += [f"  {cell}: {_ROLE_HELP[role]}" for role, (cell, _) in ROLE_CELLS.items()]
+    lines += [
+        "Hàng 10: độ rộng từng cột (A: STT, B: Loại điển hình, C: Tên, ..., K: các cột tiêu chí, Q: Tự kiểm tra) "
+        "và chiều cao hàng tiêu đề bảng.",
+        "Có thể dùng các chỗ thay thế: {co_quan} (tên cơ quan ban hành, chữ in hoa), {don_vi} (tên đơn vị), "
+        "{nam} (năm), {muc} (tên mục nhiệm vụ).",
+    ]
+    for i, line in enumerate(lines):
+        notes.write_string(i, 0, line, body)
+    wb.close()
+    return path
+
+
+_ROLE_HELP = {
+    "org": "dòng tên cơ quan (góc trái, hàng 1)",
+    "national": "Quốc hiệu (góc phải, hàng 1)",
+    "unit": "tên đơn vị (góc trái, hàng 2)",
+    "motto": "Tiêu ngữ (góc phải, hàng 2)",
+    "title": "tiêu đề sổ",
+    "subtitle": "tên mục nhiệm vụ dưới tiêu đề",
+    "label": "nhãn (Người lập biểu, Chức vụ, ...)",
+    "input_box": "ô nhập thông tin người lập biểu",
+    "status": "ô tình trạng tự kiểm tra",
+    "header": "ô tiêu đề cột của bảng",
+    "stt": "ô số thứ tự",
+    "input": "ô nhập dữ liệu của bảng",
+    "criterion": "ô chọn Đạt/Chưa đạt của tiêu chí",
+    "check": "ô 'Tự kiểm tra' cuối mỗi dòng",
+    "missing": "màu tô ô bắt buộc còn trống",
+    "not_applicable": "màu tô tiêu chí không áp dụng cho loại điển hình của dòng",
+    "heading": "tiêu đề các phần trong trang Hướng dẫn",
+    "body": "chữ nội dung trong trang Hướng dẫn",
+}
+
+
+def _width_label(key: str) -> str:
+    from hoacu_xlsx import fields
+
+    if key == "criterion":
+        return "TC (tiêu chí)"
+    if key == "check":
+        return fields.CHECK_HEADER
+    for f in (*fields.HEAD_FIELDS, *fields.TAIL_FIELDS):
+        if f.key == key:
+            return f.header
+    return key
+
+
+def load_style(path: Path | None) -> Style:
+    """Read the template's role cells into xlsxwriter format dicts (defaults if no file)."""
+    style = Style()
+    if path is None or not path.exists():
+        return style
+    from openpyxl import load_workbook
+
+    wb = load_workbook(path)  # the officer's own file: trusted, and openpyxl uses defusedxml
+    ws = wb.worksheets[0]
+    style.source = str(path)
+    for role, (ref, _default) in ROLE_CELLS.items():
+        cell = ws[ref]
+        fmt = _format_of(cell)
+        if fmt:
+            style.formats[role] = {**DEFAULT_FORMATS[role], **fmt} if not _has_font(cell) else fmt
+        if role not in ("stt", "input", "criterion", "check", "input_box") and isinstance(cell.value, str):
+            style.texts[role] = cell.value
+    for key, col in WIDTH_COLUMNS.items():
+        dim = ws.column_dimensions.get(col)
+        if dim is not None and dim.width:
+            style.widths[key] = float(dim.width)
+    rd = ws.row_dimensions.get(HEADER_ROW)
+    if rd is not None and rd.height:
+        style.header_height = float(rd.height)
+    wb.close()
+    return style
+
+
+def _has_font(cell: Any) -> bool:
+    return bool(cell.font and cell.font.name)
+
+
+def _color(c: Any) -> str | None:
+    if c is None or getattr(c, "type", None) != "rgb" or not isinstance(c.rgb, str):
+        return None
+    rgb = c.rgb[-6:]
+    return f"#{rgb}" if len(rgb) == 6 else None
+
+
+_BORDERS = {"thin": 1, "medium": 2, "dashed": 3, "dotted": 4, "thick": 5, "double": 6, "hair": 7}
+
+
+def _format_of(cell: Any) -> dict[str, Any]:
+    """openpyxl cell style -> xlsxwriter format properties."""
+    out: dict[str, Any] = {}
+    f = cell.font
+    if f is not None:
+        if f.name:
+            out["font_name"] = f.name
+        if f.sz:
+            out["font_size"] = float(f.sz)
+        if f.b:
+            out["bold"] = True
+        if f.i:
+            out["italic"] = True
+        if f.u:
+            out["underline"] = 1
+        if (col := _color(f.color)) and col != "#000000":
+            out["font_color"] = col
+    fill = cell.fill
+    if fill is not None and fill.fill_type == "solid":
+        col = _color(fill.fgColor) or _color(fill.start_color)
+        if col:
+            out["bg_color"] = col
+    al = cell.alignment
+    if al is not None:
+        if al.horizontal in ("left", "center", "right", "justify", "fill"):
+            out["align"] = al.horizontal
+        elif al.horizontal == "centerContinuous":
+            out["align"] = "center_across"
+        if al.vertical in ("top", "bottom", "center", "justify"):
+            out["valign"] = "vcenter" if al.vertical == "center" else al.vertical
+        if al.wrap_text:
+            out["text_wrap"] = True
+    b = cell.border
+    if b is not None:
+        for side in ("left", "right", "top", "bottom"):
+            s = getattr(b, side)
+            if s is not None and s.style in _BORDERS:
+                out[side] = _BORDERS[s.style]
+    return out
+
+
+def find_template(workdir: Path, explicit: str | Path | None = None) -> Path | None:
+    """The template to use: --template, else the working folder's, else none (built-in look)."""
+    if explicit:
+        return Path(explicit)
+    local = workdir / TEMPLATE_RELPATH
+    return local if local.exists() else None
