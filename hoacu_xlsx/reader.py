@@ -1,0 +1,444 @@
+"""Read returned workbooks: bytes -> raw cells (python-calamine), raw cells -> tables.
+
+Reading is split in two so the slow part runs once per file content, in worker
+processes, and its result is kept in the store:
+
+* :func:`read_raw` turns the bytes of an .xlsx/.xlsm/.xls/.ods into plain JSON-able
+  sheets of non-empty cells (cached formula values, nothing evaluated);
+* :func:`locate` finds, in those cells, the ``_meta`` contract, the unit, and each
+  assignment's table — by header labels, so inserted rows or columns and reordered
+  columns do not break it — and returns the data rows with their cell references.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from hoacu_xlsx import fields as F
+from hoacu_xlsx import meta as M
+from hoacu_xlsx.catalogue import Assignment, Catalogue, Unit
+from hoacu_xlsx.problems import ERROR, WARNING, Problem
+
+READER_VERSION = 1
+MAX_CELLS = 300_000      # per workbook; the intake already bounds the used range
+HEADER_SCAN_ROWS = 80    # the header row is searched for in the first rows of a sheet
+
+
+class ReadError(Exception):
+    """The file cannot be read as a workbook; the message is Vietnamese."""
+
+
+# --------------------------------------------------------------------------- raw cells
+
+
+def _jsonable(v: Any) -> Any:
+    if isinstance(v, datetime):
+        return {"$dt": v.isoformat()}
+    if isinstance(v, date):
+        return {"$d": v.isoformat()}
+    if isinstance(v, (time, timedelta)):
+        return str(v)
+    if isinstance(v, float) and v.is_integer() and abs(v) < 2**53:
+        return int(v)
+    return v
+
+
+def cell_value(v: Any) -> Any:
+    """Inverse of the JSON encoding of dates used in raw cells."""
+    if isinstance(v, dict):
+        if "$dt" in v:
+            return datetime.fromisoformat(v["$dt"])
+        if "$d" in v:
+            return date.fromisoformat(v["$d"])
+    return v
+
+
+def read_raw(data: bytes) -> dict[str, Any]:
+    """Every sheet's non-empty cells: {"sheets": [{name, visible, cells: [[r, c, v]...], merged}]}."""
+    from python_calamine import CalamineWorkbook
+
+    try:
+        wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
+    except Exception as exc:  # calamine raises many error types for broken files
+        raise ReadError(_calamine_message(exc)) from None
+    sheets = []
+    total = 0
+    try:
+        for md in wb.sheets_metadata:
+            if "WorkSheet" not in str(md.typ):
+                continue
+            try:
+                sh = wb.get_sheet_by_name(md.name)
+                rows = sh.to_python(skip_empty_area=False)
+            except Exception as exc:
+                raise ReadError(f"không đọc được trang '{md.name}' ({_calamine_message(exc)})") from None
+            cells = []
+            for r, row in enumerate(rows):
+                for c, v in enumerate(row):
+                    if v is None or v == "":
+                        continue
+                    cells.append([r, c, _jsonable(v)])
+            total += len(cells)
+            if total > MAX_CELLS:
+                raise ReadError(f"tệp có quá nhiều ô dữ liệu (hơn {MAX_CELLS:,} ô)".replace(",", "."))
+            try:
+                merged = [[a[0], a[1], b[0], b[1]] for a, b in (sh.merged_cell_ranges or [])]
+            except Exception:
+                merged = []
+            sheets.append({"name": md.name, "visible": str(md.visible).rsplit(".", 1)[-1].lower(),
+                           "cells": cells, "merged": merged})
+    finally:
+        wb.close()
+    return {"sheets": sheets}
+
+
+def _calamine_message(exc: Exception) -> str:
+    text = str(exc)
+    low = text.lower()
+    if "password" in low or "encrypt" in low:
+        return "tệp được đặt mật khẩu — đơn vị cần gỡ mật khẩu rồi gửi lại"
+    if "zip" in low or "invalid" in low or "eof" in low:
+        return f"tệp bị hỏng hoặc không đúng định dạng ({text[:120]})"
+    return text[:200]
+
+
+# --------------------------------------------------------------------------- grid helpers
+
+
+def col_letter(c: int) -> str:
+    s = ""
+    c += 1
+    while c:
+        c, rem = divmod(c - 1, 26)
+        s = chr(65 + rem) + s
+    return s
+
+
+def col_index(letter: str) -> int:
+    n = 0
+    for ch in letter.upper():
+        if not "A" <= ch <= "Z":
+            raise ValueError(letter)
+        n = n * 26 + ord(ch) - 64
+    return n - 1
+
+
+def a1(r: int, c: int) -> str:
+    return f"{col_letter(c)}{r + 1}"
+
+
+class Grid:
+    """Sparse cells of one sheet, addressed 0-based."""
+
+    def __init__(self, sheet: dict[str, Any]) -> None:
+        self.name: str = sheet["name"]
+        self.visible: str = sheet.get("visible", "visible")
+        self.cells: dict[tuple[int, int], Any] = {(r, c): v for r, c, v in sheet["cells"]}
+        self.merged: list[list[int]] = sheet.get("merged", [])
+        self.max_row = max((r for r, _ in self.cells), default=-1)
+
+    def get(self, r: int, c: int) -> Any:
+        return self.cells.get((r, c))
+
+    def text(self, r: int, c: int) -> str:
+        v = self.cells.get((r, c))
+        return "" if v is None else str(v).strip()
+
+    def row(self, r: int) -> dict[int, Any]:
+        return {c: v for (rr, c), v in self.cells.items() if rr == r}
+
+
+def _fold(s: str) -> str:
+    from hoacu_xlsx.normalize import fold_key
+
+    return fold_key(s)
+
+
+# --------------------------------------------------------------------------- locating tables
+
+
+@dataclass
+class Cell:
+    ref: str
+    value: Any
+
+
+@dataclass
+class TableRow:
+    row: int                      # 1-based sheet row
+    cells: dict[str, Cell]        # field key -> cell
+    outside_table: bool = False   # typed below the rows the workbook offered
+
+
+@dataclass
+class Table:
+    assignment_id: str
+    sheet: str
+    header_row: int               # 1-based
+    columns: dict[str, str]       # field key -> letter, as found
+    rows: list[TableRow] = field(default_factory=list)
+    preparer: dict[str, Cell] = field(default_factory=dict)
+
+
+@dataclass
+class Located:
+    """What a returned workbook says, before row validation."""
+
+    unit: Unit | None
+    identified_by: str | None     # token | meta | sheet | filename
+    meta: M.Meta | None
+    tables: list[Table]
+    problems: list[Problem]
+    sheet_unit_name: str | None = None
+
+
+def _meta_of(grids: list[Grid]) -> tuple[M.Meta | None, str | None]:
+    for g in grids:
+        if g.name == M.SHEET or g.name.strip().lower() == M.SHEET:
+            rows: dict[int, list[Any]] = {}
+            for (r, c), v in g.cells.items():
+                if c < 2:
+                    rows.setdefault(r, [None, None])[c] = v
+            try:
+                return M.parse_rows([rows[r] for r in sorted(rows)]), None
+            except M.MetaError as exc:
+                return None, str(exc)
+    return None, "không có trang _meta"
+
+
+def _unit_name_in_sheets(grids: list[Grid]) -> str | None:
+    """The unit name written next to 'Đơn vị:' above an entry table."""
+    label = _fold(F_UNIT_LABEL)
+    for g in grids:
+        for (r, c), v in sorted(g.cells.items()):
+            if r > HEADER_SCAN_ROWS:
+                break
+            if isinstance(v, str) and _fold(v) == label:
+                for cc in range(c + 1, c + 8):
+                    t = g.text(r, cc)
+                    if t:
+                        return t
+    return None
+
+
+F_UNIT_LABEL = "Đơn vị:"
+
+
+def _header_labels(a: Assignment) -> dict[str, str]:
+    """folded header label -> field key."""
+    out = {}
+    for fd in F.fields_for(a):
+        out[_fold(fd.header)] = fd.key
+    return out
+
+
+_TC = re.compile(r"^tc\s*(\d+)\b")
+
+
+def _match_header(text: str, labels: dict[str, str], a: Assignment) -> str | None:
+    folded = _fold(text)
+    if not folded:
+        return None
+    if folded in labels:
+        return labels[folded]
+    m = _TC.match(folded)
+    if m:
+        key = f"tc_{int(m.group(1))}"
+        return key if any(c.key == key for c in a.criteria) else None
+    # a header shortened or extended by the unit: accept a unique prefix match
+    cands = [k for lbl, k in labels.items() if lbl.startswith(folded) or folded.startswith(lbl)]
+    return cands[0] if len(cands) == 1 and len(folded) >= 4 else None
+
+
+def _find_header(g: Grid, a: Assignment) -> tuple[int, dict[str, int]] | None:
+    labels = _header_labels(a)
+    best: tuple[int, dict[str, int]] | None = None
+    by_row: dict[int, dict[str, int]] = {}
+    for (r, c), v in g.cells.items():
+        if r > HEADER_SCAN_ROWS or not isinstance(v, str):
+            continue
+        key = _match_header(v, labels, a)
+        if key:
+            by_row.setdefault(r, {}).setdefault(key, c)
+    for r, found in by_row.items():
+        if best is None or len(found) > len(best[1]):
+            best = (r, found)
+    if best is None or len(best[1]) < 3:
+        return None
+    return best
+
+
+def locate(raw: dict[str, Any], catalogue: Catalogue, issued: dict[str, str], file: str,
+           *, file_unit_hint: str | None = None) -> Located:
+    """Identify the unit and find each assignment's table in a raw workbook."""
+    grids = [Grid(s) for s in raw["sheets"]]
+    problems: list[Problem] = []
+
+    def warn(msg: str, code: str, **kw: Any) -> None:
+        problems.append(Problem(file, msg, WARNING, code, **kw))
+
+    def err(msg: str, code: str, **kw: Any) -> None:
+        problems.append(Problem(file, msg, ERROR, code, **kw))
+
+    meta, meta_issue = _meta_of(grids)
+    sheet_name = _unit_name_in_sheets(grids)
+    sheet_unit = catalogue.unit_by_name(sheet_name) if sheet_name else None
+    unit: Unit | None = None
+    how: str | None = None
+    if meta is not None:
+        token_unit = issued.get(meta.token)
+        if token_unit and catalogue.unit(token_unit):
+            unit, how = catalogue.unit(token_unit), "token"
+            if meta.unit_id != token_unit:
+                warn(f"Trang _meta đã bị sửa: mã đơn vị '{meta.unit_id}' không khớp mã xác nhận của sổ "
+                     f"(phát cho {unit.name}). Nhận diện theo mã xác nhận.", "meta_edited", value=meta.unit_id)
+        elif catalogue.unit(meta.unit_id):
+            unit, how = catalogue.unit(meta.unit_id), "meta"
+            if issued:
+                warn("Mã xác nhận (token) trong trang _meta không có trong danh sách sổ đã phát; "
+                     "nhận diện theo mã đơn vị ghi trong _meta.", "unknown_token", value=meta.token)
+        else:
+            meta_issue = f"mã đơn vị '{meta.unit_id}' trong trang _meta không có trong danh mục"
+        if unit and meta.year and str(meta.year) != str(catalogue.year):
+            err(f"Sổ này của năm {meta.year}, không phải đợt năm {catalogue.year}. "
+                f"Đơn vị cần dùng sổ năm {catalogue.year}.", "wrong_year", value=str(meta.year))
+    if unit is None:
+        if sheet_unit is not None:
+            unit, how = sheet_unit, "sheet"
+            warn(f"Không dùng được thông tin nhận diện ẩn ({meta_issue}); đã nhận diện đơn vị theo tên ghi trong "
+                 f"sổ: {sheet_unit.name}.", "identified_by_name", value=sheet_name)
+        elif file_unit_hint and catalogue.unit(file_unit_hint):
+            unit, how = catalogue.unit(file_unit_hint), "filename"
+            warn(f"Không dùng được thông tin nhận diện ẩn ({meta_issue}); đã nhận diện đơn vị theo tên tệp: "
+                 f"{unit.name}.", "identified_by_filename")
+        else:
+            err(f"Không xác định được đơn vị gửi sổ ({meta_issue}; không thấy tên đơn vị hợp lệ trong sổ). "
+                "Đề nghị đơn vị dùng đúng sổ đã được gửi.", "unidentified", value=sheet_name)
+            return Located(None, None, meta, [], problems, sheet_name)
+    elif sheet_unit is not None and sheet_unit.id != unit.id:
+        err(f"Sổ này được phát cho {unit.name} nhưng trong sổ ghi đơn vị {sheet_unit.name}. "
+            f"Có thể đơn vị đã dùng nhầm sổ của đơn vị khác — đề nghị dùng đúng sổ của mình.",
+            "other_units_file", value=sheet_name)
+        return Located(unit, how, meta, [], problems, sheet_name)
+
+    tables: list[Table] = []
+    held = catalogue.assignments_of(unit.id)
+    used: set[str] = set()
+    wanted_ids = meta.assignment_ids if meta else [a.id for a in held]
+    for aid in wanted_ids:
+        a = catalogue.assignment(aid)
+        if a is None or not a.nominations:
+            err(f"Sổ có trang cho nhiệm vụ '{aid}' không có trong danh mục.", "unknown_assignment", value=aid)
+            continue
+        if a not in held:
+            err(f"{unit.name} không được giao {a.heading}; dữ liệu của mục này không được tính.",
+                "assignment_not_held", value=aid)
+            continue
+        lay = meta.layouts.get(aid) if meta else None
+        table = _locate_table(grids, a, lay, file, unit, problems, used)
+        if table is not None:
+            tables.append(table)
+            used.add(table.sheet)
+    for a in held:
+        if a.id not in wanted_ids:
+            warn(f"Sổ không có trang cho {a.heading} (sổ cũ?).", "assignment_missing")
+    for g in grids:
+        if g.name in used or g.name == M.SHEET:
+            continue
+        if g.name.startswith("DanhMuc") or g.visible != "visible":
+            continue
+        if _fold(g.name) == _fold("Hướng dẫn"):
+            typed = [a1(r, c) for (r, c) in g.cells if c >= 3 or r > 200]
+            if typed:
+                warn(f"Có dữ liệu nhập ở trang Hướng dẫn (ô {', '.join(typed[:5])}); trang này không được đọc — "
+                     "hãy nhập vào bảng của trang Mục.", "typed_on_instructions", sheet=g.name, cell=typed[0])
+            continue
+        if g.cells:
+            warn(f"Trang thêm '{g.name}' không thuộc mẫu; nội dung của trang này không được đọc.", "extra_sheet",
+                 sheet=g.name)
+    return Located(unit, how, meta, tables, problems, sheet_name)
+
+
+def _locate_table(grids: list[Grid], a: Assignment, lay: M.SheetLayout | None, file: str, unit: Unit,
+                  problems: list[Problem], used: set[str]) -> Table | None:
+    by_name = {g.name: g for g in grids}
+    candidates: list[Grid] = []
+    if lay and lay.sheet in by_name:
+        candidates.append(by_name[lay.sheet])
+    candidates += [g for g in grids if g not in candidates and g.name not in used and g.name != M.SHEET]
+    found: tuple[Grid, int, dict[str, int]] | None = None
+    for g in candidates:
+        hit = _find_header(g, a)
+        if hit and (found is None or len(hit[1]) > len(found[2])):
+            found = (g, *hit)
+            if g is candidates[0] and len(hit[1]) >= len(F.fields_for(a)) - 2:
+                break
+    if found is None:
+        problems.append(Problem(file, f"Không tìm thấy bảng của {a.heading} (trang '{lay.sheet if lay else ''}' "
+                                      "bị đổi tên, xóa hoặc mất dòng tiêu đề cột).", ERROR, "table_missing",
+                                unit.id, lay.sheet if lay else None))
+        return None
+    g, hr, cols = found
+    if lay and g.name != lay.sheet:
+        problems.append(Problem(file, f"Trang '{lay.sheet}' đã bị đổi tên thành '{g.name}'; vẫn đọc được.",
+                                WARNING, "sheet_renamed", unit.id, g.name))
+    if lay and lay.header_row and hr + 1 != lay.header_row:
+        problems.append(Problem(file, f"Dòng tiêu đề cột đã dịch từ dòng {lay.header_row} sang dòng {hr + 1} "
+                                      "(có chèn/xóa dòng); vẫn đọc được.", WARNING, "rows_shifted", unit.id, g.name))
+    if lay and lay.columns:
+        moved = [k for k, c in cols.items() if k in lay.columns and lay.columns[k] != col_letter(c)]
+        if moved:
+            problems.append(Problem(file, "Các cột đã bị chèn, xóa hoặc đổi chỗ; đã đọc theo tiêu đề cột.",
+                                    WARNING, "columns_moved", unit.id, g.name))
+    table = Table(a.id, g.name, hr + 1, {k: col_letter(c) for k, c in cols.items()})
+    for fd in F.fields_for(a):
+        if fd.key not in cols and (fd.required or fd.criterion):
+            problems.append(Problem(file, f"Thiếu cột '{fd.header}' (cột bắt buộc đã bị xóa). Đề nghị dùng lại "
+                                          "sổ gốc hoặc khôi phục cột này.", ERROR, "missing_column", unit.id, g.name,
+                                    a1(hr, max(cols.values()) + 1), fd.header))
+    # data rows
+    field_cols = {c: k for k, c in cols.items()}
+    known_cols = set(field_cols)
+    last_offered = hr + (lay.last_data_row - lay.header_row if lay and lay.last_data_row else 40)
+    check_cols = {c for c, v in ((c, g.text(hr, c)) for c in range(0, max(known_cols) + 4))
+                  if _fold(v) in (_fold(F.CHECK_HEADER), "_so_o_thieu", _fold(F.STT_HEADER))}
+    rows: dict[int, dict[str, Cell]] = {}
+    stray: list[str] = []
+    for (r, c), v in g.cells.items():
+        if r <= hr:
+            continue
+        if c in field_cols:
+            rows.setdefault(r, {})[field_cols[c]] = Cell(a1(r, c), v)
+        elif c not in check_cols and not (c == 0 and isinstance(v, (int, float))):
+            stray.append(a1(r, c))
+    for r in sorted(rows):
+        table.rows.append(TableRow(r + 1, rows[r], outside_table=r > last_offered))
+    if stray:
+        problems.append(Problem(file, f"Có dữ liệu nằm ngoài các cột của bảng (ô {', '.join(sorted(stray)[:5])}); "
+                                      "không được đọc.", WARNING, "stray_cells", unit.id, g.name, sorted(stray)[0]))
+    for r1, c1, r2, c2 in g.merged:
+        if r2 > r1 and r1 > hr and any(c in field_cols for c in range(c1, c2 + 1)):
+            problems.append(Problem(file, f"Các ô {a1(r1, c1)}:{a1(r2, c2)} bị gộp qua nhiều dòng; chỉ dòng đầu được "
+                                          "đọc. Hãy bỏ gộp ô và ghi mỗi điển hình một dòng.", WARNING, "merged_rows",
+                                    unit.id, g.name, a1(r1, c1)))
+    if lay:
+        for key, ref in lay.preparer.items():
+            m = re.match(r"^([A-Z]+)(\d+)$", ref)
+            if m:
+                r, c = int(m.group(2)) - 1, col_index(m.group(1))
+                if table.header_row != lay.header_row:
+                    r += table.header_row - lay.header_row
+                v = g.get(r, c)
+                if v not in (None, ""):
+                    table.preparer[key] = Cell(a1(r, c), v)
+    return table
+
+
+def unit_hint_from_filename(name: str) -> str | None:
+    """'DTTT_2024_ban_tuyen_giao.xlsx' (as generate names files) -> 'ban_tuyen_giao'."""
+    m = re.search(r"DTTT_\d{4}_([a-z0-9_]+?)(?:\s*\(\d+\))?\.[A-Za-z]+$", name)
+    return m.group(1) if m else None

@@ -1,0 +1,237 @@
+"""Validate the located tables row by row against the catalogue.
+
+Every value is normalised the same way (NFC, spaces, legacy TCVN3/VNI text, years,
+phones, dates) and every check yields a :class:`Problem` with the cell reference and
+a Vietnamese message saying what to fix. An error keeps the row from counting; a
+warning does not.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any
+
+from hoacu_xlsx import fields as F
+from hoacu_xlsx import normalize as N
+from hoacu_xlsx.catalogue import Assignment, Catalogue
+from hoacu_xlsx.problems import ERROR, WARNING, Problem
+from hoacu_xlsx.reader import Cell, Located, Table, cell_value
+
+MAX_TEXT = 32_000  # Excel keeps at most 32,767 characters in a cell
+
+
+@dataclass
+class Nomination:
+    nomination_id: str
+    unit_id: str
+    assignment_id: str
+    values: dict[str, str]            # field key -> normalised display text
+    original_name: str
+    file: str
+    sheet: str
+    row: int
+    kind_base: str | None = None
+    errors: int = 0
+    warnings: int = 0
+    refs: dict[str, str] = field(default_factory=dict)   # field key -> A1 cell in the returned file
+
+    @property
+    def valid(self) -> bool:
+        return self.errors == 0
+
+    @property
+    def person_key(self) -> str:
+        """Diacritic-insensitive name plus birth year: finds the same person twice."""
+        return f"{N.fold_key(self.values.get('ten', ''))}|{self.values.get('nam_sinh', '')}"
+
+
+@dataclass
+class Checked:
+    nominations: list[Nomination] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    preparer: dict[str, dict[str, str]] = field(default_factory=dict)   # assignment id -> key -> text
+
+
+def nomination_id(unit_id: str, assignment_id: str, name: str, year: str, seq: int) -> str:
+    """Stable across versions: the same person in a newer file keeps the id (and the officer's notes)."""
+    base = f"{unit_id}|{assignment_id}|{N.fold_key(name)}|{year}|{seq}"
+    return "DH-" + hashlib.sha1(base.encode()).hexdigest()[:10].upper()
+
+
+def check(located: Located, catalogue: Catalogue, file: str) -> Checked:
+    out = Checked()
+    if located.unit is None:
+        return out
+    for table in located.tables:
+        a = catalogue.assignment(table.assignment_id)
+        if a is None:
+            continue
+        _check_table(table, a, catalogue, located.unit.id, file, out)
+    return out
+
+
+def _check_table(table: Table, a: Assignment, c: Catalogue, unit_id: str, file: str, out: Checked) -> None:
+    fields = {fd.key: fd for fd in F.fields_for(a)}
+    lists = F.lists_for(c, a)
+    folded_lists = {name: {N.fold_key(v): v for v in values} for name, values in lists.items()}
+    seen_ids: dict[str, int] = {}
+    blocking_columns = any(p.code == "missing_column" and p.sheet == table.sheet for p in out.problems)
+    prep: dict[str, str] = {}
+    for key, cell in table.preparer.items():
+        prep[key] = _text(cell, file, unit_id, table.sheet, out.problems)
+    out.preparer[a.id] = prep
+    if not prep.get("nguoi_lap"):
+        out.problems.append(Problem(file, "Chưa ghi họ tên người lập biểu (phía trên bảng).", WARNING,
+                                    "no_preparer", unit_id, table.sheet))
+    counted = 0
+    for row in table.rows:
+        probs: list[Problem] = []
+
+        def add(sev: str, code: str, msg: str, cell: Cell | None, value: Any = None) -> None:
+            probs.append(Problem(file, msg, sev, code, unit_id, table.sheet, cell.ref if cell else None,
+                                 None if value is None else str(value)[:200]))
+
+        values: dict[str, str] = {}
+        for key, cell in row.cells.items():
+            values[key] = _text(cell, file, unit_id, table.sheet, probs)
+        if not any(values.values()):
+            continue
+        if row.outside_table:
+            add(WARNING, "below_table", f"Dòng {row.row} nằm ngoài vùng bảng được chuẩn bị sẵn; vẫn được đọc, "
+                                        "lần sau hãy nhập trong bảng.", next(iter(row.cells.values())))
+        kind_label = values.get("loai_dien_hinh", "")
+        kind = None
+        if kind_label:
+            kind_label = folded_lists["kinds"].get(N.fold_key(kind_label), kind_label)
+            kind = a.kind_by_label(kind_label)
+            if kind is None:
+                other = [x.label for x in a.nominee_kinds]
+                add(ERROR, "kind_not_allowed",
+                    f"Loại điển hình '{values['loai_dien_hinh']}' không thuộc danh sách của mục này "
+                    f"({', '.join(other)}). Hãy chọn lại trong danh sách.", row.cells.get("loai_dien_hinh"),
+                    values["loai_dien_hinh"])
+            else:
+                values["loai_dien_hinh"] = kind.label
+        base = kind.base if kind else None
+        for key, fd in fields.items():
+            cell = row.cells.get(key)
+            val = values.get(key, "")
+            required = kind is not None and F.field_required(fd, a, kind.id, kind.base)
+            if fd.criterion is not None:
+                applies = kind is None or kind.id in fd.criterion.applies_to
+                if not val:
+                    if required:
+                        add(ERROR, "criterion_blank", f"Chưa đánh giá tiêu chí TC{fd.criterion.number} "
+                                                      f"({fd.criterion.short}) — chọn Đạt hoặc Chưa đạt.",
+                            cell or _ref(table, key, row.row))
+                    continue
+                norm = folded_lists["answers"].get(N.fold_key(val))
+                if norm is None:
+                    add(ERROR, "not_in_list", f"Giá trị '{val}' ở tiêu chí TC{fd.criterion.number} không hợp lệ; "
+                                              "chỉ chọn Đạt hoặc Chưa đạt.", cell, val)
+                    continue
+                values[key] = norm
+                if not applies:
+                    add(WARNING, "criterion_not_applicable",
+                        f"Tiêu chí TC{fd.criterion.number} không áp dụng cho loại '{kind.label}'; "  # type: ignore[union-attr]
+                        "giá trị này được bỏ qua.", cell, val)
+                elif norm == F.CRITERION_NOT_MET:
+                    add(WARNING, "criterion_not_met",
+                        f"Tiêu chí TC{fd.criterion.number} ({fd.criterion.short}) được đánh giá 'Chưa đạt' — "
+                        "đề nghị xem lại việc đề xuất điển hình này.", cell, val)
+                continue
+            if not val:
+                if required or (key in ("loai_dien_hinh", "ten")):
+                    add(ERROR, "required_blank", f"Chưa điền '{fd.header}' (bắt buộc"
+                                                 + (f" với loại '{kind.label}'" if kind else "") + ").",
+                        cell or _ref(table, key, row.row))
+                continue
+            lname = F.list_name(fd, c)
+            if lname and key != "loai_dien_hinh":
+                norm = folded_lists[lname].get(N.fold_key(val))
+                if norm is None:
+                    sev = WARNING if lname == "villages" else ERROR
+                    add(sev, "not_in_list", f"Giá trị '{val}' ở cột '{fd.header}' không có trong danh sách chọn "
+                                            "(có thể do dán đè lên ô chọn). Hãy chọn lại trong danh sách.", cell, val)
+                else:
+                    values[key] = norm
+            elif fd.kind == "year":
+                try:
+                    y = N.parse_year(cell_value(cell.value) if cell else val)
+                except ValueError:
+                    add(ERROR, "bad_year", f"Năm sinh '{val}' không hợp lệ; ghi 4 chữ số, ví dụ 1985.", cell, val)
+                    continue
+                if y is not None and not 1900 <= y <= c.year:
+                    add(ERROR, "bad_year", f"Năm sinh {y} nằm ngoài khoảng 1900–{c.year}.", cell, val)
+                    continue
+                values[key] = str(y) if y is not None else ""
+            elif fd.kind == "phone":
+                try:
+                    values[key] = N.parse_phone(cell_value(cell.value) if cell else val) or ""
+                except ValueError:
+                    add(WARNING, "bad_phone", f"Số điện thoại '{val}' không hợp lệ.", cell, val)
+            elif key == "ten":
+                values[key] = N.display_name(val) if base != "tap_the" else val
+            if len(values.get(key, "")) > MAX_TEXT:
+                values[key] = values[key][:MAX_TEXT]
+                add(WARNING, "too_long", f"Nội dung ở cột '{fd.header}' quá dài; chỉ giữ {MAX_TEXT:,} ký tự đầu."
+                    .replace(",", "."), cell)
+        errors = sum(p.is_error for p in probs)
+        out.problems.extend(probs)
+        name = values.get("ten", "")
+        ident = nomination_id(unit_id, a.id, name, values.get("nam_sinh", ""), 0)
+        seq = seen_ids.get(ident, 0)
+        seen_ids[ident] = seq + 1
+        if seq:
+            ident = nomination_id(unit_id, a.id, name, values.get("nam_sinh", ""), seq)
+        orig = row.cells.get("ten")
+        out.nominations.append(Nomination(
+            ident, unit_id, a.id, values, str(orig.value) if orig else "", file, table.sheet, row.row,
+            base, errors, len(probs) - errors, {k: cl.ref for k, cl in row.cells.items()}))
+        counted += errors == 0
+    if not any(n.assignment_id == a.id for n in out.nominations) and not blocking_columns:
+        out.problems.append(Problem(file, f"Chưa có điển hình nào được đề xuất cho {a.heading} "
+                                          f"(cần ít nhất {a.quota:02d}).", ERROR, "no_nominations", unit_id,
+                                    table.sheet, f"{table.columns.get('ten', 'C')}{table.header_row + 1}"))
+
+
+def _ref(table: Table, key: str, row: int) -> Cell | None:
+    col = table.columns.get(key)
+    return Cell(f"{col}{row}", None) if col else None
+
+
+def _text(cell: Cell, file: str, unit_id: str, sheet: str, probs: list[Problem]) -> str:
+    """Cell value -> clean NFC text; legacy-encoded Vietnamese is converted with a warning."""
+    v = cell_value(cell.value)
+    text = N.clean_text(v)
+    if isinstance(v, str) and text:
+        fixed, enc = N.fix_legacy(text)
+        if enc:
+            label = {"tcvn3": "TCVN3 (ABC, phông .VnTime)", "vni": "VNI (phông VNI-Times)"}.get(enc, enc)
+            probs.append(Problem(file, f"Chữ gõ bằng bảng mã cũ {label}; đã chuyển sang Unicode thành '{fixed[:60]}'. "
+                                       "Đề nghị đơn vị dùng phông Unicode (Times New Roman).", WARNING,
+                                 "legacy_encoding", unit_id, sheet, cell.ref, text[:200]))
+            text = fixed
+    return text
+
+
+def cross_duplicates(nominations: list[Nomination]) -> list[Problem]:
+    """The same person (diacritic-insensitive name + birth year) nominated twice, in one file or by two units."""
+    seen: dict[str, Nomination] = {}
+    out: list[Problem] = []
+    for n in nominations:
+        if n.kind_base == "tap_the" or not n.values.get("ten"):
+            continue
+        key = n.person_key
+        first = seen.get(key)
+        if first is None:
+            seen[key] = n
+            continue
+        where = f"{first.file} › trang '{first.sheet}' dòng {first.row}"
+        same_unit = first.unit_id == n.unit_id
+        msg = (f"'{n.values['ten']}' ({n.values.get('nam_sinh') or 'không rõ năm sinh'}) được đề xuất hai lần: "
+               f"tại đây và tại {where}" + ("" if same_unit else f" (đơn vị {first.unit_id})") + ".")
+        out.append(Problem(n.file, msg, WARNING, "duplicate_person", n.unit_id, n.sheet,
+                           n.refs.get("ten"), n.values["ten"]))
+    return out
