@@ -143,5 +143,116 @@ def generate(workdir: str | None, config: str | None, units: tuple[str, ...], te
         click.echo(line)
 
 
+def _parse_now(text: str | None) -> Any:
+    if not text:
+        return None
+    from hoacu_xlsx.merge import _parse_when
+
+    dt = _parse_when(text)
+    if dt is None:
+        _fail(f"Không hiểu thời điểm '{text}'; ghi dạng dd/mm/yyyy hoặc dd/mm/yyyy hh:mm.")
+    return dt
+
+
+@main.command(help="Đọc mọi tệp trong inbox/, kiểm tra và tổng hợp vào sổ tổng hợp master/tong_hop_<năm>.xlsx; "
+                   "ghi phản hồi cho đơn vị có lỗi vào feedback/.")
+@click.option("--inbox", type=click.Path(file_okay=False), default=None, help="Thư mục tệp nhận về. Mặc định: inbox/.")
+@click.option("--now", "now_text", default=None, metavar="NGÀY",
+              help="Coi như hôm nay là ngày này (dd/mm/yyyy) khi tính hạn nộp.")
+@click.option("--rebuild", is_flag=True, help="Chỉ dựng lại sổ tổng hợp từ kho dữ liệu, không đọc inbox/.")
+@click.option("--no-feedback", is_flag=True, help="Không ghi tệp phản hồi cho đơn vị.")
+@click.option("-q", "--quiet", is_flag=True, help="Không hiện thanh tiến độ.")
+@common
+def merge(workdir: str | None, config: str | None, inbox: str | None, now_text: str | None, rebuild: bool,
+          no_feedback: bool, quiet: bool) -> None:
+    from hoacu_xlsx import merge as mg
+    from hoacu_xlsx.store import StoreError
+
+    env = Env(workdir, config)
+    cat = env.catalogue()
+
+    def progress(items: Any, n: int) -> Any:
+        if quiet or n < 5:
+            return items
+        with click.progressbar(items, length=n, label="Đang đọc tệp", file=sys.stderr) as bar:
+            yield from bar
+
+    try:
+        report = mg.run(cat, env.workdir, inbox=Path(inbox) if inbox else None, now=_parse_now(now_text),
+                        progress=progress, write_feedback=not no_feedback, rescan=not rebuild)
+    except (mg.MergeError, StoreError) as exc:
+        _fail(str(exc), 3)
+    for line in report.summary_lines():
+        click.echo(line)
+    for p in report.notices:
+        click.secho(str(p), fg="yellow", err=True)
+
+
+@main.command(help="Kiểm tra một hay nhiều tệp mà không tổng hợp. Mã thoát: 0 không có vấn đề, 1 có lỗi/cảnh báo, "
+                   "2 có tệp không đọc được.")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@common
+def validate(workdir: str | None, config: str | None, files: tuple[str, ...]) -> None:
+    from hoacu_xlsx import merge as mg
+
+    env = Env(workdir, config)
+    cat = env.catalogue()
+    results = mg.check_files(cat, env.workdir, [Path(f) for f in files])
+    code = 0
+    for r in results:
+        errs = sum(p.is_error for p in r.problems)
+        head = f"{r.path.name}: " + (r.unit_name or "không xác định đơn vị")
+        if r.unreadable:
+            code = 2
+            click.secho(f"{head} — KHÔNG ĐỌC ĐƯỢC", fg="red")
+        elif r.problems:
+            code = max(code, 1)
+            click.secho(f"{head} — {r.nominations} điển hình hợp lệ, {errs} lỗi, {len(r.problems) - errs} cảnh báo",
+                        fg="yellow")
+        else:
+            click.secho(f"{head} — {r.nominations} điển hình hợp lệ, không có lỗi", fg="green")
+        for p in r.problems:
+            click.echo(f"   {p}")
+    sys.exit(code)
+
+
+@main.command(help="Tình hình nộp: đơn vị chưa nộp, đơn vị có lỗi, số ngày đến hạn (theo lần gộp gần nhất).")
+@click.option("--json", "as_json", is_flag=True, help="In kết quả dạng JSON (cho script).")
+@click.option("--now", "now_text", default=None, metavar="NGÀY", help="Coi như hôm nay là ngày này (dd/mm/yyyy).")
+@common
+def status(workdir: str | None, config: str | None, as_json: bool, now_text: str | None) -> None:
+    import json
+
+    from hoacu_xlsx import merge as mg
+    from hoacu_xlsx import picture as P
+
+    env = Env(workdir, config)
+    cat = env.catalogue()
+    pic = mg.status_picture(cat, env.workdir, _parse_now(now_text))
+    if as_json:
+        data = {
+            "year": cat.year, "deadline": cat.deadline.isoformat(), "days_left": pic.days_left,
+            "units": [{"id": s.unit.id, "name": s.unit.name, "status": s.status, "late": s.late,
+                       "nominations": s.nominations, "errors": s.errors, "warnings": s.warnings,
+                       "latest_file": s.latest_file or None,
+                       "received_at": s.received_at.isoformat() if s.received_at else None} for s in pic.units],
+            "not_submitted": [s.unit.id for s in pic.units if s.status == P.NOT_SUBMITTED],
+            "with_errors": [s.unit.id for s in pic.units if s.status == P.SUBMITTED_ERRORS],
+            "assignments": [{"id": a.assignment.id, "item": a.assignment.item, "nominations": a.nominations,
+                             "quota_met": a.quota_met} for a in pic.assignments if a.assignment.nominations],
+        }
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        return
+    click.echo(pic.deadline_text() + ".")
+    groups = [(P.NOT_SUBMITTED, "Chưa nộp"), (P.SUBMITTED_ERRORS, "Có lỗi cần sửa"), (P.LATE, "Nộp muộn"),
+              (P.SUBMITTED_OK, "Đã nộp hợp lệ")]
+    for label, title in groups:
+        units = [s for s in pic.units if s.status == label]
+        click.echo(f"{title} ({len(units)}):")
+        for s in units:
+            extra = f" — {s.nominations} điển hình, {s.errors} lỗi" if s.status != P.NOT_SUBMITTED else ""
+            click.echo(f"  • {s.unit.name}{extra}")
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -1,0 +1,508 @@
+"""The ``merge`` job: inbox -> store -> picture -> master and feedback.
+
+Order matters for the officer's data: new files are read (in worker processes when
+there are many), then archived and recorded in the store together with the officer's
+columns read back from the current master, all in one transaction; only then is the
+master rewritten (temp file + atomic replace). A merge killed at any point leaves the
+previous master and store intact, and the next merge completes the work. A lock file
+keeps two merges from running at once.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import defaultdict
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+from hoacu_xlsx import picture as P
+from hoacu_xlsx.catalogue import Catalogue
+from hoacu_xlsx.problems import ERROR, WARNING, Problem
+from hoacu_xlsx.store import FileRecord, Store
+
+PARALLEL_MIN_FILES = 24   # below this, a worker pool costs more than it saves
+LOCK_NAME = "merge.lock"
+
+
+class MergeError(Exception):
+    """The merge cannot go on; the message is Vietnamese. Nothing already merged is lost."""
+
+
+class MergeBusy(MergeError):
+    pass
+
+
+# --------------------------------------------------------------------------- lock
+
+
+class MergeLock:
+    """An OS-level lock on store/merge.lock: released by the OS even if the process is killed."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.path = workdir / "store" / LOCK_NAME
+        self.fh: Any = None
+
+    def __enter__(self) -> "MergeLock":
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.fh = open(self.path, "a+")
+        except OSError as exc:
+            raise MergeError(f"Không tạo được tệp khóa '{self.path}': {exc.strerror or exc}. "
+                             "Kiểm tra quyền ghi của thư mục làm việc.") from None
+        try:
+            if os.name == "nt":  # pragma: no cover - Windows
+                import msvcrt
+
+                msvcrt.locking(self.fh.fileno(), msvcrt.LK_NBLCK, 1)
+            else:
+                import fcntl
+
+                fcntl.flock(self.fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            self.fh.close()
+            raise MergeBusy("Đang có phiên gộp khác đang chạy trong thư mục này; hãy đợi phiên đó xong rồi chạy lại.") \
+                from None
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.fh:
+            self.fh.close()
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def _read_one(data: bytes) -> tuple[dict[str, Any] | None, str | None]:
+    from hoacu_xlsx.reader import ReadError, read_raw
+
+    try:
+        return read_raw(data), None
+    except ReadError as exc:
+        return None, str(exc)
+    except Exception as exc:  # never let one hostile file stop the run
+        return None, f"lỗi khi đọc tệp ({type(exc).__name__}: {str(exc)[:150]})"
+
+
+def read_many(blobs: list[bytes], workers: int | None = None) -> list[tuple[dict[str, Any] | None, str | None]]:
+    """Read workbooks, in worker processes when there are enough of them to pay off."""
+    if len(blobs) < PARALLEL_MIN_FILES or (workers or os.cpu_count() or 1) < 2:
+        return [_read_one(b) for b in blobs]
+    n = workers or min(os.cpu_count() or 2, 8)
+    with ProcessPoolExecutor(max_workers=n) as pool:
+        return list(pool.map(_read_one, blobs, chunksize=max(1, len(blobs) // (n * 8))))
+
+
+# --------------------------------------------------------------------------- report
+
+
+@dataclass
+class MergeReport:
+    picture: P.Picture
+    master: Path | None
+    new_files: int
+    known_files: int
+    feedback: list[Path] = field(default_factory=list)
+    notices: list[Problem] = field(default_factory=list)
+
+    def summary_lines(self) -> list[str]:
+        pic = self.picture
+        by = defaultdict(int)
+        for s in pic.units:
+            by[s.status] += 1
+        counted = sum(1 for n in pic.nominations if n.state == P.NOM_CURRENT)
+        errors = sum(p.is_error for p in pic.problems)
+        warns = len(pic.problems) - errors
+        lines = [
+            f"Đã gộp: {self.new_files} tệp mới, {self.known_files} tệp đã có trong kho.",
+            pic.deadline_text() + ".",
+            f"Đơn vị: {len(pic.units)} — {P.SUBMITTED_OK}: {by[P.SUBMITTED_OK]}, {P.LATE}: {by[P.LATE]}, "
+            f"{P.SUBMITTED_ERRORS}: {by[P.SUBMITTED_ERRORS]}, {P.NOT_SUBMITTED}: {by[P.NOT_SUBMITTED]}.",
+            f"Điển hình được tính: {counted}. Lỗi: {errors}, cảnh báo: {warns}.",
+        ]
+        missing = [a for a in pic.assignments if a.assignment.nominations and not a.quota_met]
+        if missing:
+            lines.append("Chưa đạt chỉ tiêu: " + "; ".join(f"Mục {a.assignment.item}" for a in missing) + ".")
+        if self.master:
+            lines.append(f"Sổ tổng hợp: {self.master}")
+        if self.feedback:
+            lines.append(f"Phản hồi cho {len(self.feedback)} đơn vị có lỗi: {self.feedback[0].parent}")
+        return lines
+
+
+# --------------------------------------------------------------------------- the job
+
+
+def _now() -> datetime:
+    return datetime.now().astimezone()
+
+
+def _parse_when(text: str) -> datetime | None:
+    """Officer-typed or stored times: ISO, or dd/mm/yyyy [hh:mm]."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    try:
+        dt = datetime.fromisoformat(text)
+    except ValueError:
+        dt = None
+        for fmt in ("%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%d/%m/%Y", "%d-%m-%Y %H:%M", "%d-%m-%Y"):
+            try:
+                dt = datetime.strptime(text, fmt)
+                break
+            except ValueError:
+                continue
+    if dt is None:
+        return None
+    return dt if dt.tzinfo else dt.astimezone()
+
+
+def run(catalogue: Catalogue, workdir: Path, *, inbox: Path | None = None, now: datetime | None = None,
+        progress: Callable[[Iterable[Any], int], Iterable[Any]] | None = None, write_feedback: bool = True,
+        rescan: bool = True) -> MergeReport:
+    """Merge everything in inbox/ (and everything the store already holds) into the master."""
+    with MergeLock(workdir):
+        return _run_locked(catalogue, workdir, inbox or workdir / "inbox", now or _now(), progress,
+                           write_feedback, rescan)
+
+
+def _run_locked(catalogue: Catalogue, workdir: Path, inbox: Path, now: datetime,
+                progress: Callable[[Iterable[Any], int], Iterable[Any]] | None, write_feedback: bool,
+                rescan: bool) -> MergeReport:
+    from hoacu_xlsx import master as MS
+    from hoacu_xlsx.reader import READER_VERSION
+
+    mpath = MS.master_path(workdir, catalogue.year)
+    notices: list[Problem] = []
+    try:
+        officer = MS.read_officer(mpath)
+    except MS.MasterReadError as exc:
+        raise MergeError(str(exc)) from None
+
+    store = Store.open(workdir)
+    try:
+        known = store.reader_versions()
+        fresh: list[tuple[Any, bytes]] = []      # (incoming, bytes) to read
+        rejected: list[Any] = []
+        sightings: list[tuple[str, str]] = []
+        email_info: list[tuple[str, str | None, str | None]] = []
+        mtimes: dict[str, float] = {}
+        if rescan and inbox.exists():
+            from hoacu_xlsx.intake import scan_inbox
+
+            for inc in scan_inbox(inbox):
+                sightings.append((inc.sha256, inc.name))
+                if inc.received_at:
+                    email_info.append((inc.sha256, inc.received_at.isoformat(), inc.sender))
+                if known.get(inc.sha256) == READER_VERSION or inc.sha256 in {x[0].sha256 for x in fresh}:
+                    continue
+                try:
+                    mtimes[inc.sha256] = (inbox / inc.origin).stat().st_mtime
+                except OSError:
+                    pass
+                if inc.fmt is None or any(p.is_error for p in inc.problems):
+                    rejected.append(inc)
+                else:
+                    fresh.append((inc, inc.data))
+        elif not inbox.exists():
+            notices.append(Problem(str(inbox), "Không có thư mục inbox/; chỉ dựng lại sổ tổng hợp từ kho dữ liệu.",
+                                   WARNING, "no_inbox"))
+        blobs = [b for _, b in fresh]
+        results = read_many(blobs) if blobs else []
+        if progress and results:
+            for _ in progress(results, len(results)):
+                pass
+
+        store.begin()
+        try:
+            stamp = now.isoformat(timespec="seconds")
+            for (inc, data), (raw, err) in zip(fresh, results):
+                payload = {"intake": [p.to_dict() for p in inc.problems]}
+                if raw is not None:
+                    payload.update(raw)
+                else:
+                    payload["error"] = err
+                store.add_file(FileRecord(
+                    inc.sha256, inc.name, inc.origin, inc.fmt, len(data), _first_seen(stamp, mtimes.get(inc.sha256)),
+                    inc.received_at.isoformat() if inc.received_at else None, inc.sender,
+                    store.archive(inc.sha256, data, inc.fmt), READER_VERSION, payload))
+            for inc in rejected:
+                store.add_file(FileRecord(
+                    inc.sha256, inc.name, inc.origin, inc.fmt, len(inc.data), _first_seen(stamp, mtimes.get(inc.sha256)),
+                    inc.received_at.isoformat() if inc.received_at else None, inc.sender, None, READER_VERSION,
+                    {"intake": [p.to_dict() for p in inc.problems], "rejected": True}))
+            for sha, name in sightings:
+                store.note_sighting(sha, name)
+            for sha, date_iso, sender in email_info:
+                store.set_email_info(sha, date_iso, sender)
+            # the officer's columns in the current master are the truth for the rows it shows
+            store.save_officer_values(officer.nominations)
+            for key, when in officer.received.items():
+                if _parse_when(when):
+                    for sha, _name in store.find_files(key):
+                        store.set_received(sha, _parse_when(when).isoformat())  # type: ignore[union-attr]
+            store.commit()
+        except BaseException:
+            store.rollback()
+            raise
+
+        pic = build_picture(catalogue, store, now)
+        overrides = {sha[:12]: _fmt_dt(_parse_when(v)) for sha, v in store.received_overrides().items()}
+        try:
+            MS.write_master(pic, mpath, overrides)
+        except MS.MasterWriteError as exc:
+            raise MergeError(str(exc)) from None
+        fb: list[Path] = []
+        if write_feedback:
+            from hoacu_xlsx import feedback
+
+            try:
+                fb = feedback.write_feedback(pic, store, workdir / "feedback")
+            except OSError as exc:
+                notices.append(Problem("feedback/", f"Không ghi được thư mục phản hồi: {exc.strerror or exc}.",
+                                       WARNING, "feedback_failed"))
+        store.begin()
+        store.save_outcomes((f.sha256, f.unit_id, f.outcome, f.version, f.errors, f.warnings) for f in pic.files)
+        store.commit()
+        return MergeReport(pic, mpath, len(fresh) + len(rejected), len(sightings) - len(fresh) - len(rejected),
+                           fb, notices)
+    finally:
+        store.close()
+
+
+def _first_seen(stamp: str, mtime: float | None) -> str:
+    """When the file arrived: its modification time in inbox/ (saved from the email) if earlier than now."""
+    if mtime is None:
+        return stamp
+    seen = datetime.fromtimestamp(mtime).astimezone()
+    return min(seen.isoformat(timespec="seconds"), stamp, key=lambda s: datetime.fromisoformat(s))
+
+
+def _fmt_dt(dt: datetime | None) -> str:
+    return dt.strftime("%d/%m/%Y %H:%M") if dt else ""
+
+
+# --------------------------------------------------------------------------- picture
+
+
+def _is_late(received: datetime, catalogue: Catalogue) -> bool:
+    """Late when received after the end of the deadline day (local time)."""
+    return received.date() > catalogue.deadline
+
+
+def build_picture(catalogue: Catalogue, store: Store, now: datetime) -> P.Picture:
+    """Everything the master shows, computed from the store alone (so it can always be rebuilt)."""
+    from hoacu_xlsx.reader import locate, unit_hint_from_filename
+    from hoacu_xlsx.validator import check, cross_duplicates
+
+    issued = store.issued()
+    overrides = store.received_overrides()
+    officer = store.officer_values()
+    problems: list[Problem] = []
+    entries: list[P.FileEntry] = []
+    checked_by_file: dict[str, Any] = {}
+    tables_by_file: dict[str, set[str]] = {}
+    for rec in store.files():
+        received, source = _received(rec, overrides)
+        entry = P.FileEntry(rec.sha256, rec.name, rec.origin, rec.fmt, rec.size, received, source, rec.sender,
+                            None, "", None, None, P.FILE_REJECTED, archive=rec.archive)
+        entries.append(entry)
+        raw = rec.raw or {}
+        fprobs = [Problem(**p) for p in raw.get("intake", [])]
+        if raw.get("rejected") or raw.get("error") or "sheets" not in raw:
+            if raw.get("error"):
+                fprobs.append(Problem(rec.name, f"Không đọc được tệp: {raw['error']}.", ERROR, "unreadable"))
+            entry.errors = sum(p.is_error for p in fprobs)
+            entry.warnings = len(fprobs) - entry.errors
+            problems.extend(fprobs)
+            continue
+        located = locate(raw, catalogue, issued, rec.name, file_unit_hint=unit_hint_from_filename(rec.name))
+        fprobs += located.problems
+        if located.unit is None:
+            entry.outcome = P.FILE_UNIDENTIFIED
+        else:
+            entry.unit_id, entry.unit_name, entry.identified_by = located.unit.id, located.unit.name, \
+                located.identified_by
+            if rec.sender:
+                want = (located.unit.email or "").strip().lower()
+                if want and rec.sender.lower() != want:
+                    fprobs.append(Problem(rec.name, f"Thư gửi từ {rec.sender}, không phải địa chỉ của "
+                                                    f"{located.unit.name} ({want}).", WARNING, "sender_mismatch",
+                                          located.unit.id))
+        foreign = any(p.code == "other_units_file" for p in located.problems)
+        if foreign:
+            entry.outcome = P.FILE_REJECTED
+            entry.unit_id = None
+        checked = check(located, catalogue, rec.name)
+        fprobs += checked.problems
+        checked_by_file[rec.sha256] = checked
+        tables_by_file[rec.sha256] = {t.assignment_id for t in located.tables} if not foreign else set()
+        entry.errors = sum(p.is_error for p in fprobs)
+        entry.warnings = len(fprobs) - entry.errors
+        problems.extend(fprobs)
+
+    # versions: per unit, by received time; per (unit, assignment) the newest file with that table is current
+    by_unit: dict[str, list[P.FileEntry]] = defaultdict(list)
+    for e in entries:
+        if e.unit_id:
+            by_unit[e.unit_id].append(e)
+    current: dict[tuple[str, str], P.FileEntry] = {}
+    older: dict[tuple[str, str], list[P.FileEntry]] = defaultdict(list)
+    for uid, es in by_unit.items():
+        es.sort(key=lambda e: (e.received_at, e.name))
+        for i, e in enumerate(es, start=1):
+            e.version = i
+            e.outcome = P.FILE_REPLACED
+            for aid in tables_by_file.get(e.sha256, ()):
+                if (uid, aid) in current:
+                    older[(uid, aid)].append(current[(uid, aid)])
+                current[(uid, aid)] = e
+    current_files = {e.sha256 for e in current.values()}
+    for uid, es in by_unit.items():
+        if es and not any(e.sha256 in current_files for e in es):
+            es[-1].outcome = P.FILE_CURRENT  # identified but no usable table: still the unit's latest word
+            current_files.add(es[-1].sha256)
+    for e in entries:
+        if e.sha256 in current_files:
+            e.outcome = P.FILE_CURRENT
+
+    # nominations: current ones, then withdrawn ones from older versions
+    nominations: list[P.NominationRow] = []
+    recv = {e.sha256: e.received_at for e in entries}
+    for (uid, aid), e in current.items():
+        unit, a = catalogue.unit(uid), catalogue.assignment(aid)
+        ch = checked_by_file[e.sha256]
+        ids = set()
+        for n in ch.nominations:
+            if n.assignment_id != aid:
+                continue
+            ids.add(n.nomination_id)
+            state = P.NOM_CURRENT if n.valid else P.NOM_ERROR
+            nominations.append(P.NominationRow(n, unit, a, state, recv[e.sha256], officer.get(n.nomination_id, {})))
+        e.nominations += sum(1 for n in ch.nominations if n.assignment_id == aid and n.valid)
+        gone: dict[str, Any] = {}
+        for old in older.get((uid, aid), []):
+            for n in checked_by_file[old.sha256].nominations:
+                if n.assignment_id == aid and n.nomination_id not in ids:
+                    gone[n.nomination_id] = (n, old)
+        for n, old in gone.values():
+            nominations.append(P.NominationRow(n, unit, a, P.NOM_WITHDRAWN, recv[old.sha256],
+                                               officer.get(n.nomination_id, {})))
+    problems += cross_duplicates([r.nomination for r in nominations if r.state == P.NOM_CURRENT])
+    cur_problem_files = {e.name for e in entries if e.sha256 in current_files}
+
+    # units
+    statuses: list[P.UnitStatus] = []
+    for unit in catalogue.units_with_nominations():
+        held = [a.id for a in catalogue.assignments_of(unit.id)]
+        es = by_unit.get(unit.id, [])
+        st = P.UnitStatus(unit, P.NOT_SUBMITTED, assignments=held)
+        if es:
+            latest = es[-1]
+            cur = [e for e in es if e.sha256 in current_files]
+            st.latest_file, st.received_at, st.version = latest.name, latest.received_at, latest.version
+            st.first_received_at = es[0].received_at
+            st.late = _is_late(es[0].received_at, catalogue)
+            st.nominations = sum(1 for r in nominations if r.unit.id == unit.id and r.state == P.NOM_CURRENT)
+            st.errors = sum(e.errors for e in cur)
+            st.warnings = sum(e.warnings for e in cur)
+            if st.errors or st.nominations == 0:
+                st.status = P.SUBMITTED_ERRORS
+            elif st.late:
+                st.status = P.LATE
+            else:
+                st.status = P.SUBMITTED_OK
+        statuses.append(st)
+
+    # assignments
+    summaries: list[P.AssignmentSummary] = []
+    status_of = {s.unit.id: s for s in statuses}
+    for a in catalogue.assignments:
+        assigned = catalogue.assignees_of(a)
+        per_unit: dict[str, int] = defaultdict(int)
+        for r in nominations:
+            if r.assignment.id == a.id and r.state == P.NOM_CURRENT:
+                per_unit[r.unit.id] += 1
+        submitted = [u for u in assigned if (u.id, a.id) in current]
+        total = sum(per_unit.values())
+        if not a.nominations:
+            met = True
+        elif a.quota_scope == "each":
+            met = bool(assigned) and all(per_unit.get(u.id, 0) >= a.quota for u in assigned)
+        else:
+            met = total >= a.quota
+        late = [u for u in submitted if status_of.get(u.id) and status_of[u.id].late]
+        summaries.append(P.AssignmentSummary(a, assigned, submitted, total, dict(per_unit), met, late))
+
+    # problems of replaced files stay in the file log only; the problem list shows current files and rejects
+    shown = [p for p in problems if p.file in cur_problem_files or not _file_identified(p.file, entries)]
+    entries.sort(key=lambda e: (e.received_at, e.name))
+    return P.Picture(catalogue, now, summaries, statuses, nominations, shown, entries)
+
+
+def _file_identified(name: str, entries: list[P.FileEntry]) -> bool:
+    return any(e.name == name and e.unit_id for e in entries)
+
+
+def _received(rec: FileRecord, overrides: dict[str, str]) -> tuple[datetime, str]:
+    if rec.sha256 in overrides and (dt := _parse_when(overrides[rec.sha256])):
+        return dt, "cán bộ TĐKT sửa"
+    if rec.email_date and (dt := _parse_when(rec.email_date)):
+        return dt, "ngày gửi thư (Date)"
+    return _parse_when(rec.first_seen) or datetime.now().astimezone(), "lần đầu thấy tệp"
+
+
+# --------------------------------------------------------------------------- validate without merging
+
+
+@dataclass
+class FileCheck:
+    path: Path
+    unit_name: str
+    problems: list[Problem]
+    nominations: int
+    unreadable: bool
+
+
+def check_files(catalogue: Catalogue, workdir: Path, paths: list[Path]) -> list[FileCheck]:
+    """``validate``: the same checks as a merge, on the given files, storing nothing."""
+    from hoacu_xlsx.intake import inspect_bytes
+    from hoacu_xlsx.reader import locate, unit_hint_from_filename
+    from hoacu_xlsx.validator import check, cross_duplicates
+
+    issued: dict[str, str] = {}
+    if (workdir / "store").exists():
+        with Store.open(workdir) as store:
+            issued = store.issued()
+    out = []
+    for path in paths:
+        name = path.name
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            out.append(FileCheck(path, "", [Problem(name, f"Không mở được tệp: {exc.strerror or exc}.", ERROR,
+                                                    "unreadable")], 0, True))
+            continue
+        fmt, probs = inspect_bytes(data, name)
+        if fmt is None or any(p.is_error for p in probs):
+            out.append(FileCheck(path, "", probs, 0, True))
+            continue
+        raw, err = _read_one(data)
+        if raw is None:
+            out.append(FileCheck(path, "", probs + [Problem(name, f"Không đọc được tệp: {err}.", ERROR,
+                                                            "unreadable")], 0, True))
+            continue
+        located = locate(raw, catalogue, issued, name, file_unit_hint=unit_hint_from_filename(name))
+        checked = check(located, catalogue, name)
+        all_probs = probs + located.problems + checked.problems + cross_duplicates(checked.nominations)
+        out.append(FileCheck(path, located.unit.name if located.unit else "", all_probs,
+                             sum(n.valid for n in checked.nominations), False))
+    return out
+
+
+def status_picture(catalogue: Catalogue, workdir: Path, now: datetime | None = None) -> P.Picture:
+    """``status``: the picture from the store as of the last merge (reads no inbox file)."""
+    with Store.open(workdir) as store:
+        return build_picture(catalogue, store, now or _now())

@@ -1,0 +1,48 @@
+"""Shared fixtures: the built-in catalogue, a working folder, generated workbooks,
+and LibreOffice as the real offline client (skipped where it is not installed)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from hoacu_xlsx import catalogue as cat
+
+
+@pytest.fixture(scope="session")
+def catalogue() -> cat.Catalogue:
+    return cat.load()
+
+
+@pytest.fixture()
+def workdir(tmp_path: Path) -> Path:
+    (tmp_path / "inbox").mkdir()
+    (tmp_path / "outbox").mkdir()
+    return tmp_path
+
+
+@pytest.fixture(scope="session")
+def generated(tmp_path_factory: pytest.TempPathFactory, catalogue: cat.Catalogue) -> Path:
+    """A working folder where `generate` has run once (read-only for tests: copy before changing)."""
+    from hoacu_xlsx import generate
+
+    wd = tmp_path_factory.mktemp("generated")
+    generate.run(catalogue, wd)
+    return wd
+
+
+def copy_workdir(src: Path, dst: Path) -> Path:
+    shutil.copytree(src, dst, dirs_exist_ok=True)
+    return dst
+
+
+@pytest.fixture(scope="session")
+def libreoffice():
+    """The LibreOffice driver module, or skip when LibreOffice/python3-uno is missing."""
+    from hoacu_xlsx import libreoffice
+
+    if not libreoffice.available():
+        pytest.skip("LibreOffice (soffice + python3-uno) không có trên máy này")
+    return libreoffice
