@@ -254,5 +254,26 @@ def status(workdir: str | None, config: str | None, as_json: bool, now_text: str
             click.echo(f"  • {s.unit.name}{extra}")
 
 
+@main.command(help="Chạy thử trọn một vòng trong thư mục tạm: tạo sổ, để LibreOffice điền như các đơn vị "
+                   "(có sổ sạch, sổ có lỗi, sổ nộp muộn, sổ gửi hai lần), tổng hợp và chỉ chỗ xem kết quả.")
+@click.option("--out", type=click.Path(file_okay=False), default=None,
+              help="Thư mục chạy thử. Mặc định: một thư mục tạm mới.")
+@common
+def demo(workdir: str | None, config: str | None, out: str | None) -> None:
+    import tempfile
+
+    from hoacu_xlsx import demo as dm
+
+    env = Env(workdir, config)
+    cat = env.catalogue()
+    target = Path(out) if out else Path(tempfile.mkdtemp(prefix="hoacu-demo-"))
+    try:
+        result = dm.run(cat, target)
+    except RuntimeError as exc:
+        _fail(str(exc))
+    for line in result.lines:
+        click.echo(line)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()
