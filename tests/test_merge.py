@@ -1,0 +1,253 @@
+"""`merge`, `validate`, `status`: returns filled in LibreOffice, merged into the master.
+
+All returned files here are produced by LibreOffice Calc filling the generated
+workbooks by the `_meta` contract, as a unit would — in one soffice session.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from python_calamine import CalamineWorkbook
+
+from hoacu_xlsx import builder, demo, merge, picture as P
+from hoacu_xlsx.master import master_path
+
+NOW = datetime(2024, 5, 20, 12, 0).astimezone()
+
+
+def sheet_rows(path: Path, name: str) -> list[list]:
+    wb = CalamineWorkbook.from_path(str(path))
+    return wb.get_sheet_by_name(name).to_python()
+
+
+def find_sheet(path: Path, prefix: str) -> str:
+    wb = CalamineWorkbook.from_path(str(path))
+    return next(n for n in wb.sheet_names if n.startswith(prefix))
+
+
+@pytest.fixture(scope="module")
+def returns(tmp_path_factory, catalogue, libreoffice):
+    """LibreOffice-filled returns for several units, made once for the module."""
+    from hoacu_xlsx import generate
+
+    wd = tmp_path_factory.mktemp("round")
+    gen = generate.run(catalogue, wd)
+    built = {b.unit.id: b for b in gen.built}
+    out = tmp_path_factory.mktemp("returns")
+    sr = lambda aid, n, k=0: demo.sample_row(catalogue, aid, n, kind_index=k)  # noqa: E731
+
+    pasted = sr("8", 2, 1)
+    pasted["gioi_tinh"] = "Nam giới"          # typed over the dropdown
+    odd = sr("3", 4, 1)
+    odd["nam_sinh"] = "1985.0"                  # a year that came back as text with .0
+    odd["dien_thoai"] = 912345678               # a phone that lost its leading zero
+    odd["ten"] = "  NGUYỄN   VĂN MẪU  "         # capitals, double spaces
+    plan = {
+        "ban_tuyen_giao_v1": ("ban_tuyen_giao", {"1": [sr("1", 1, 0)]}, []),
+        "ban_tuyen_giao_v2": ("ban_tuyen_giao", {"1": [sr("1", 2, 1), sr("1", 3, 0)]}, []),
+        "cong_an_pasted": ("cong_an", {"8": [pasted]}, []),
+        "ban_chqs_nocol": ("ban_chqs", {"8": [sr("8", 5, 0)]},
+                           [{"op": "delete_columns", "sheet": "Mục 8",
+                             "col": built["ban_chqs"].meta.layouts["8"].columns["thanh_tich"], "count": 1}]),
+        "van_phong_odd": ("van_phong_ubnd", {"3": [odd]}, []),
+        "hoi_lhpn_clean": ("hoi_lhpn", {"13": [sr("13", 6, 0), sr("13", 7, 1)]}, []),
+    }
+    jobs = []
+    for name, (unit_id, rows, extra) in plan.items():
+        b = built[unit_id]
+        ops = []
+        for aid, rs in rows.items():
+            ops += demo.fill_ops(b.meta, aid, rs, demo.PREPARER)
+        jobs.append({"src": str(b.path), "dst": str(out / f"{name}.xlsx"), "format": "xlsx", "ops": ops + extra})
+    libreoffice.fill(jobs)
+    return {"workdir": wd, "files": {name: out / f"{name}.xlsx" for name in plan},
+            "meta": {u: b.meta for u, b in built.items()}}
+
+
+def fresh_round(returns, tmp_path: Path, names: list[str]) -> Path:
+    """A copy of the generated round (store with issued tokens) with some returns in inbox/."""
+    wd = tmp_path / "round"
+    shutil.copytree(returns["workdir"], wd)
+    for n in names:
+        shutil.copyfile(returns["files"][n], wd / "inbox" / f"{n}.xlsx")
+    return wd
+
+
+def nominations(mpath: Path) -> list[dict]:
+    rows = sheet_rows(mpath, "Điển hình")
+    header_i = next(i for i, r in enumerate(rows) if "Mã điển hình" in r)
+    header = rows[header_i]
+    return [dict(zip(header, r)) for r in rows[header_i + 1:] if any(v not in ("", None) for v in r)]
+
+
+def test_empty_inbox_lists_every_unit_as_not_submitted(tmp_path, catalogue):
+    report = merge.run(catalogue, tmp_path, now=NOW)
+    mpath = master_path(tmp_path, 2024)
+    assert mpath.exists()
+    assert [s.status for s in report.picture.units] == [P.NOT_SUBMITTED] * 15
+    text = json.dumps(sheet_rows(mpath, "Đơn vị"), ensure_ascii=False)
+    assert text.count(P.NOT_SUBMITTED) >= 15
+
+
+def test_clean_return_is_counted_and_quota_met(returns, tmp_path, catalogue):
+    wd = fresh_round(returns, tmp_path, ["hoi_lhpn_clean"])
+    report = merge.run(catalogue, wd, now=NOW)
+    st = report.picture.unit_status("hoi_lhpn")
+    assert st.status == P.SUBMITTED_OK and st.nominations == 2 and st.errors == 0
+    item13 = next(a for a in report.picture.assignments if a.assignment.id == "13")
+    assert item13.quota_met and item13.nominations == 2
+    noms = nominations(master_path(wd, 2024))
+    assert {n["Tên tập thể / Họ và tên cá nhân, chủ hộ"] for n in noms} == {"Tập thể mẫu 6", "Người Mẫu Số 7"}
+
+
+def test_second_version_replaces_the_first(returns, tmp_path, catalogue):
+    wd = fresh_round(returns, tmp_path, ["ban_tuyen_giao_v1"])
+    merge.run(catalogue, wd, now=NOW)
+    shutil.copyfile(returns["files"]["ban_tuyen_giao_v2"], wd / "inbox" / "ban_tuyen_giao_v2.xlsx")
+    report = merge.run(catalogue, wd, now=NOW)
+    st = report.picture.unit_status("ban_tuyen_giao")
+    assert st.version == 2 and st.nominations == 2 and st.latest_file == "ban_tuyen_giao_v2.xlsx"
+    states = {r.nomination.values["ten"]: r.state for r in report.picture.nominations}
+    assert states["Tập thể mẫu 1"] == P.NOM_WITHDRAWN           # marked, not silently dropped
+    assert states["Người Mẫu Số 2"] == P.NOM_CURRENT
+    outcomes = {f.name: f.outcome for f in report.picture.files}
+    assert outcomes["ban_tuyen_giao_v1.xlsx"] == P.FILE_REPLACED   # the older one stays in the history
+
+
+def test_same_content_twice_counts_once(returns, tmp_path, catalogue):
+    wd = fresh_round(returns, tmp_path, ["hoi_lhpn_clean"])
+    (wd / "inbox" / "gui_lai").mkdir()
+    shutil.copyfile(returns["files"]["hoi_lhpn_clean"], wd / "inbox" / "gui_lai" / "ban_sao.xlsx")
+    report = merge.run(catalogue, wd, now=NOW)
+    assert len(report.picture.files) == 1
+    assert report.picture.unit_status("hoi_lhpn").nominations == 2
+
+
+def test_pasted_dropdown_value_and_missing_column_are_cell_precise(returns, tmp_path, catalogue):
+    wd = fresh_round(returns, tmp_path, ["cong_an_pasted", "ban_chqs_nocol"])
+    report = merge.run(catalogue, wd, now=NOW)
+    probs = report.picture.problems
+    pasted = [p for p in probs if p.code == "not_in_list"]
+    assert pasted, probs
+    p = pasted[0]
+    assert p.file == "cong_an_pasted.xlsx" and p.sheet == "Mục 8" and p.value == "Nam giới"
+    lay = returns["meta"]["cong_an"].layouts["8"]
+    assert p.cell == f"{lay.columns['gioi_tinh']}{lay.first_data_row}" and "danh sách" in p.message
+    missing = [p for p in probs if p.code == "missing_column"]
+    assert missing and missing[0].file == "ban_chqs_nocol.xlsx"
+    assert "Thành tích tiêu biểu" in missing[0].message and missing[0].cell
+    assert report.picture.unit_status("cong_an").status == P.SUBMITTED_ERRORS
+    # the problems sheet of the master carries them, in Vietnamese
+    text = json.dumps(sheet_rows(master_path(wd, 2024), "Lỗi cần sửa"), ensure_ascii=False)
+    assert "Nam giới" in text and "Thiếu cột" in text
+
+
+def test_values_are_normalised(returns, tmp_path, catalogue):
+    wd = fresh_round(returns, tmp_path, ["van_phong_odd"])
+    report = merge.run(catalogue, wd, now=NOW)
+    row = next(r for r in report.picture.nominations if r.unit.id == "van_phong_ubnd")
+    assert row.nomination.values["nam_sinh"] == "1985"
+    assert row.nomination.values["dien_thoai"] == "0912345678"
+    assert row.nomination.values["ten"] == "Nguyễn Văn Mẫu"
+    assert row.state == P.NOM_CURRENT
+
+
+def test_officer_columns_survive_a_remerge(returns, tmp_path, catalogue):
+    import openpyxl
+
+    wd = fresh_round(returns, tmp_path, ["hoi_lhpn_clean"])
+    merge.run(catalogue, wd, now=NOW)
+    mpath = master_path(wd, 2024)
+    wb = openpyxl.load_workbook(mpath)
+    ws = wb["Điển hình"]
+    header_row = next(r for r in ws.iter_rows() if any(c.value == "Mã điển hình" for c in r))
+    cols = {c.value: c.column for c in header_row}
+    target = None
+    for r in range(header_row[0].row + 1, ws.max_row + 1):
+        if ws.cell(r, cols["Tên tập thể / Họ và tên cá nhân, chủ hộ"]).value == "Người Mẫu Số 7":
+            target = r
+    ws.cell(target, cols["Kết quả xét chọn"]).value = "Được chọn"
+    ws.cell(target, cols["Ghi chú của cán bộ TĐKT"]).value = "=Đã gặp trực tiếp"  # text, not a formula
+    wb.save(mpath)
+    shutil.copyfile(returns["files"]["ban_tuyen_giao_v1"], wd / "inbox" / "btg.xlsx")
+    merge.run(catalogue, wd, now=NOW)
+    noms = {n["Tên tập thể / Họ và tên cá nhân, chủ hộ"]: n for n in nominations(mpath)}
+    assert noms["Người Mẫu Số 7"]["Kết quả xét chọn"] == "Được chọn"
+    assert noms["Người Mẫu Số 7"]["Ghi chú của cán bộ TĐKT"] == "=Đã gặp trực tiếp"
+    assert "Tập thể mẫu 1" in noms
+    # and they survive even when the master is deleted: the store keeps them
+    mpath.unlink()
+    merge.run(catalogue, wd, now=NOW)
+    noms = {n["Tên tập thể / Họ và tên cá nhân, chủ hộ"]: n for n in nominations(mpath)}
+    assert noms["Người Mẫu Số 7"]["Kết quả xét chọn"] == "Được chọn"
+
+
+def test_rebuild_from_store_after_inbox_deleted_and_idempotent(returns, tmp_path, catalogue):
+    wd = fresh_round(returns, tmp_path, ["hoi_lhpn_clean", "cong_an_pasted", "ban_tuyen_giao_v1"])
+    merge.run(catalogue, wd, now=NOW)
+    mpath = master_path(wd, 2024)
+    first = {s: sheet_rows(mpath, s) for s in ("Tổng quan", "Đơn vị", "Điển hình", "Lỗi cần sửa")}
+    merge.run(catalogue, wd, now=NOW)
+    assert {s: sheet_rows(mpath, s) for s in first} == first           # idempotent
+    shutil.rmtree(wd / "inbox")
+    (wd / "inbox").mkdir()
+    mpath.unlink()
+    merge.run(catalogue, wd, now=NOW, rescan=False)
+    assert {s: sheet_rows(mpath, s) for s in first} == first           # rebuilt from the store alone
+
+
+def test_feedback_for_unit_with_problems(returns, tmp_path, catalogue):
+    wd = fresh_round(returns, tmp_path, ["cong_an_pasted", "hoi_lhpn_clean"])
+    report = merge.run(catalogue, wd, now=NOW)
+    names = sorted(p.name for p in report.feedback)
+    assert any("cong_an" in n for n in names)
+    assert not any("hoi_lhpn" in n for n in names)
+
+
+def test_validate_exit_codes(returns, tmp_path):
+    clean = returns["files"]["hoi_lhpn_clean"]
+    bad = returns["files"]["cong_an_pasted"]
+    junk = tmp_path / "ghi_chu.pdf"
+    junk.write_bytes(b"%PDF-1.4 not a workbook")
+    run = lambda *f: subprocess.run([sys.executable, "-m", "hoacu_xlsx", "validate", "--dir", str(returns["workdir"]),  # noqa
+                                     *map(str, f)], capture_output=True, text=True)
+    r = run(clean)
+    assert r.returncode in (0, 1), r.stderr  # clean rows; at most warnings
+    assert "Hội Liên hiệp Phụ nữ xã" in r.stdout
+    r = run(bad)
+    assert r.returncode == 1 and "Nam giới" in r.stdout
+    r = run(junk)
+    assert r.returncode == 2 and "ghi_chu.pdf" in r.stdout
+
+
+def test_status_json(returns, tmp_path, catalogue):
+    wd = fresh_round(returns, tmp_path, ["hoi_lhpn_clean"])
+    merge.run(catalogue, wd, now=NOW)
+    r = subprocess.run([sys.executable, "-m", "hoacu_xlsx", "status", "--json", "--dir", str(wd),
+                        "--now", "20/05/2024"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    data = json.loads(r.stdout)
+    assert data["days_left"] == 11
+    assert "hoi_lhpn" not in data["not_submitted"] and "cong_an" in data["not_submitted"]
+    r = subprocess.run([sys.executable, "-m", "hoacu_xlsx", "status", "--dir", str(wd), "--now", "20/05/2024"],
+                       capture_output=True, text=True)
+    assert "Chưa nộp" in r.stdout and "còn 11 ngày" in r.stdout
+
+
+def test_lateness_uses_received_time(returns, tmp_path, catalogue):
+    import os
+
+    wd = fresh_round(returns, tmp_path, ["hoi_lhpn_clean"])
+    late = datetime(2024, 6, 3, 9, 0).timestamp()
+    os.utime(wd / "inbox" / "hoi_lhpn_clean.xlsx", (late, late))
+    report = merge.run(catalogue, wd, now=datetime(2024, 6, 10).astimezone())
+    st = report.picture.unit_status("hoi_lhpn")
+    assert st.status == P.LATE and st.late
+    assert report.picture.days_left == -10
