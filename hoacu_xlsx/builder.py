@@ -65,8 +65,13 @@ def build_all(catalogue: Catalogue, outdir: Path, style: Style, units: list[Unit
     return done
 
 
-def build_workbook(path: Path, catalogue: Catalogue, unit: Unit, style: Style, token: str, generated_at: str) -> M.Meta:
-    """Write ``path`` for ``unit``; return the ``_meta`` contents written."""
+def build_workbook(path: Path, catalogue: Catalogue, unit: Unit, style: Style, token: str, generated_at: str,
+                   prefill: dict[str, list[dict[str, Any]]] | None = None) -> M.Meta:
+    """Write ``path`` for ``unit``; return the ``_meta`` contents written.
+
+    ``prefill`` (assignment id -> rows of field values) writes rows as if a unit had typed
+    them: the benchmarks and tests use it to make returned workbooks in bulk.
+    """
     assignments = catalogue.assignments_of(unit.id)
     duties = [a for a in catalogue.assignments_of(unit.id, nominations_only=False) if not a.nominations]
     tmp = path.with_name(path.name + ".tmp")
@@ -89,7 +94,7 @@ def build_workbook(path: Path, catalogue: Catalogue, unit: Unit, style: Style, t
     lists_ws.hide()
     lists_ws.protect()
     for a, ws in entry_sheets:
-        meta.layouts[a.id] = _write_entry_sheet(ws, ctx, a, list_refs[a.id])
+        meta.layouts[a.id] = _write_entry_sheet(ws, ctx, a, list_refs[a.id], (prefill or {}).get(a.id, []))
     meta_ws = wb.add_worksheet(M.SHEET)
     _write_meta(meta_ws, meta)
     if entry_sheets:
@@ -269,7 +274,8 @@ def _q(s: str) -> str:
     return s.replace('"', '""')
 
 
-def _write_entry_sheet(ws: Any, ctx: _Ctx, a: Assignment, lists: dict[str, Any]) -> M.SheetLayout:
+def _write_entry_sheet(ws: Any, ctx: _Ctx, a: Assignment, lists: dict[str, Any],
+                       prefill: list[dict[str, Any]]) -> M.SheetLayout:
     f, c, style = ctx.fmts, ctx.catalogue, ctx.style
     fields = F.fields_for(a)
     # columns: A = STT, then fields, then 'Tự kiểm tra', then a hidden count
@@ -347,9 +353,16 @@ def _write_entry_sheet(ws: Any, ctx: _Ctx, a: Assignment, lists: dict[str, Any])
     for r in range(first, last + 1):
         rn = r + 1
         ws.write_number(r, 0, r - first + 1, stt_fmt)
+        typed = prefill[r - first] if r - first < len(prefill) else {}
         for fd in fields:
             fmt = crit_fmt if fd.criterion else (text_fmt if fd.kind in ("phone", "text", "long") else in_fmt)
-            ws.write_blank(r, col_of[fd.key], None, fmt)
+            value = typed.get(fd.key)
+            if value is None:
+                ws.write_blank(r, col_of[fd.key], None, fmt)
+            elif isinstance(value, (int, float)):
+                ws.write_number(r, col_of[fd.key], value, fmt)
+            else:
+                ws.write_string(r, col_of[fd.key], str(value), fmt)
         nonempty = f"COUNTA(${first_in}{rn}:${last_in}{rn})>0"
         ws.write_formula(r, count_col, f"=IF({nonempty},{count_tpl.format(r=rn)},0)", check_fmt, 0)
         ws.write_formula(r, check_col, f'=IF(NOT({nonempty}),"",IF({cnt_letter}{rn}=0,"Đủ","Thiếu "&{cnt_letter}{rn}&" ô"))',
