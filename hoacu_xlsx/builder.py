@@ -66,7 +66,8 @@ def build_all(catalogue: Catalogue, outdir: Path, style: Style, units: list[Unit
 
 
 def build_workbook(path: Path, catalogue: Catalogue, unit: Unit, style: Style, token: str, generated_at: str,
-                   prefill: dict[str, list[dict[str, Any]]] | None = None) -> M.Meta:
+                   prefill: dict[str, list[dict[str, Any]]] | None = None,
+                   preparer: dict[str, str] | None = None) -> M.Meta:
     """Write ``path`` for ``unit``; return the ``_meta`` contents written.
 
     ``prefill`` (assignment id -> rows of field values) writes rows as if a unit had typed
@@ -94,7 +95,8 @@ def build_workbook(path: Path, catalogue: Catalogue, unit: Unit, style: Style, t
     lists_ws.hide()
     lists_ws.protect()
     for a, ws in entry_sheets:
-        meta.layouts[a.id] = _write_entry_sheet(ws, ctx, a, list_refs[a.id], (prefill or {}).get(a.id, []))
+        meta.layouts[a.id] = _write_entry_sheet(ws, ctx, a, list_refs[a.id], (prefill or {}).get(a.id, []),
+                                                preparer or {})
     meta_ws = wb.add_worksheet(M.SHEET)
     _write_meta(meta_ws, meta)
     if entry_sheets:
@@ -275,7 +277,7 @@ def _q(s: str) -> str:
 
 
 def _write_entry_sheet(ws: Any, ctx: _Ctx, a: Assignment, lists: dict[str, Any],
-                       prefill: list[dict[str, Any]]) -> M.SheetLayout:
+                       prefill: list[dict[str, Any]], preparer: dict[str, str]) -> M.SheetLayout:
     f, c, style = ctx.fmts, ctx.catalogue, ctx.style
     fields = F.fields_for(a)
     # columns: A = STT, then fields, then 'Tự kiểm tra', then a hidden count
@@ -299,7 +301,10 @@ def _write_entry_sheet(ws: Any, ctx: _Ctx, a: Assignment, lists: dict[str, Any],
     spots = [(7, 1, 2), (8, 1, 2), (7, 6, 7), (8, 6, 7)]
     for (key, text), (r, lc, ic) in zip(F.PREPARER_FIELDS, spots):
         ws.write_string(r, lc, text + ":", label)
-        ws.write_blank(r, ic, None, date_box if key == "ngay_lap" else box)
+        if key in preparer:
+            ws.write_string(r, ic, preparer[key], box)
+        else:
+            ws.write_blank(r, ic, None, date_box if key == "ngay_lap" else box)
         layout.preparer[key] = xl_rowcol_to_cell(r, ic)
     # status (row 10)
     ws.write_string(9, 1, "Tình trạng:", label)
