@@ -174,8 +174,11 @@ def merge(workdir: str | None, config: str | None, inbox: str | None, now_text: 
     def progress(items: Any, n: int) -> Any:
         if quiet or n < 5:
             return items
-        with click.progressbar(items, length=n, label="Đang đọc tệp", file=sys.stderr) as bar:
-            yield from bar
+
+        def bar_iter() -> Any:
+            with click.progressbar(items, length=n, label="Đang đọc tệp", file=sys.stderr) as bar:
+                yield from bar
+        return bar_iter()
 
     try:
         report = mg.run(cat, env.workdir, inbox=Path(inbox) if inbox else None, now=_parse_now(now_text),

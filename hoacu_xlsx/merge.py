@@ -16,7 +16,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Iterator
 
 from hoacu_xlsx import picture as P
 from hoacu_xlsx.catalogue import Catalogue
@@ -86,13 +86,14 @@ def _read_one(data: bytes) -> tuple[dict[str, Any] | None, str | None]:
         return None, f"lỗi khi đọc tệp ({type(exc).__name__}: {str(exc)[:150]})"
 
 
-def read_many(blobs: list[bytes], workers: int | None = None) -> list[tuple[dict[str, Any] | None, str | None]]:
-    """Read workbooks, in worker processes when there are enough of them to pay off."""
+def read_many(blobs: list[bytes], workers: int | None = None) -> Iterator[tuple[dict[str, Any] | None, str | None]]:
+    """Read workbooks in order, in worker processes when there are enough of them to pay off."""
     if len(blobs) < PARALLEL_MIN_FILES or (workers or os.cpu_count() or 1) < 2:
-        return [_read_one(b) for b in blobs]
+        yield from (_read_one(b) for b in blobs)
+        return
     n = workers or min(os.cpu_count() or 2, 8)
     with ProcessPoolExecutor(max_workers=n) as pool:
-        return list(pool.map(_read_one, blobs, chunksize=max(1, len(blobs) // (n * 8))))
+        yield from pool.map(_read_one, blobs, chunksize=max(1, min(32, len(blobs) // (n * 4))))
 
 
 # --------------------------------------------------------------------------- report
@@ -189,6 +190,7 @@ def _run_locked(catalogue: Catalogue, workdir: Path, inbox: Path, now: datetime,
         sightings: list[tuple[str, str]] = []
         email_info: list[tuple[str, str | None, str | None]] = []
         mtimes: dict[str, float] = {}
+        queued: set[str] = set()
         if rescan and inbox.exists():
             from hoacu_xlsx.intake import scan_inbox
 
@@ -196,8 +198,9 @@ def _run_locked(catalogue: Catalogue, workdir: Path, inbox: Path, now: datetime,
                 sightings.append((inc.sha256, inc.name))
                 if inc.received_at:
                     email_info.append((inc.sha256, inc.received_at.isoformat(), inc.sender))
-                if known.get(inc.sha256) == READER_VERSION or inc.sha256 in {x[0].sha256 for x in fresh}:
+                if known.get(inc.sha256) == READER_VERSION or inc.sha256 in queued:
                     continue
+                queued.add(inc.sha256)
                 try:
                     mtimes[inc.sha256] = (inbox / inc.origin).stat().st_mtime
                 except OSError:
@@ -210,10 +213,11 @@ def _run_locked(catalogue: Catalogue, workdir: Path, inbox: Path, now: datetime,
             notices.append(Problem(str(inbox), "Không có thư mục inbox/; chỉ dựng lại sổ tổng hợp từ kho dữ liệu.",
                                    WARNING, "no_inbox"))
         blobs = [b for _, b in fresh]
-        results = read_many(blobs) if blobs else []
-        if progress and results:
-            for _ in progress(results, len(results)):
-                pass
+        reading: Iterable[Any] = read_many(blobs)
+        if progress and blobs:
+            reading = progress(reading, len(blobs))
+        results = list(reading)
+        del blobs
 
         store.begin()
         try:
