@@ -23,6 +23,7 @@ from hoacu_xlsx.catalogue import Catalogue
 from hoacu_xlsx.problems import ERROR, WARNING, Problem
 from hoacu_xlsx.store import FileRecord, Store
 
+SHEET_FILES_NOTE = "sổ tổng hợp › Nhật ký tệp"
 PARALLEL_MIN_FILES = 24   # below this, a worker pool costs more than it saves
 LOCK_NAME = "merge.lock"
 
@@ -243,10 +244,18 @@ def _run_locked(catalogue: Catalogue, workdir: Path, inbox: Path, now: datetime,
                 store.set_email_info(sha, date_iso, sender)
             # the officer's columns in the current master are the truth for the rows it shows
             store.save_officer_values(officer.nominations)
+            current_overrides = store.received_overrides()
             for key, when in officer.received.items():
-                if _parse_when(when):
-                    for sha, _name in store.find_files(key):
-                        store.set_received(sha, _parse_when(when).isoformat())  # type: ignore[union-attr]
+                shas = [sha for sha, _name in store.find_files(key)]
+                parsed = _parse_when(when)
+                for sha in shas:
+                    if parsed:
+                        store.set_received(sha, parsed.isoformat())
+                    elif not when and sha in current_overrides:
+                        store.clear_received(sha)
+                    elif when:
+                        notices.append(Problem(SHEET_FILES_NOTE, f"Không hiểu thời điểm nhận '{when}' cán bộ ghi cho "
+                                               f"tệp mã {key}; ghi dạng dd/mm/yyyy hh:mm.", WARNING, "bad_override"))
             store.commit()
         except BaseException:
             store.rollback()

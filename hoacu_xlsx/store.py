@@ -190,6 +190,9 @@ class Store:
     def set_received(self, sha256: str, when: str) -> None:
         self.conn.execute("INSERT OR REPLACE INTO received_override VALUES (?,?,?)", (sha256, when, _now()))
 
+    def clear_received(self, sha256: str) -> None:
+        self.conn.execute("DELETE FROM received_override WHERE sha256=?", (sha256,))
+
     def received_overrides(self) -> dict[str, str]:
         return dict(self.conn.execute("SELECT sha256, received_at FROM received_override"))
 
