@@ -92,7 +92,7 @@ def sniff(data: bytes) -> str:
         if _u16("__substg1.0_") in data:
             return "ole-msg"
         if _u16("Workbook") in data or _u16("Book") in data:
-            return "ole-xls"
+            return "ole-encrypted" if _xls_filepass(data) else "ole-xls"
         return "ole-other"
     if data[:5] == b"%PDF-":
         return "pdf"
@@ -103,6 +103,19 @@ def sniff(data: bytes) -> str:
                 head):
         return "email"
     return "other"
+
+
+def _xls_filepass(data: bytes) -> bool:
+    """Excel 97–2003 with a password: the FILEPASS record (0x002F) follows the workbook's BOF record."""
+    at = data.find(b"\x09\x08\x10\x00", 512)
+    while at != -1 and at < 1 << 20:
+        nxt = at + 4 + 16
+        if data[nxt:nxt + 2] == b"\x2f\x00":
+            return True
+        if data[at + 4:at + 6] == b"\x00\x06" and data[at + 6:at + 8] == b"\x05\x00":  # workbook globals BOF
+            return False
+        at = data.find(b"\x09\x08\x10\x00", at + 4)
+    return False
 
 
 def _ext(name: str) -> str:
