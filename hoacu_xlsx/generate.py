@@ -51,6 +51,7 @@ def run(catalogue: Catalogue, workdir: Path, *, units: list[str] | None = None, 
         raise GenerateError(f"Không đọc được mẫu trình bày '{tpath}': {exc}. "
                             "Sửa lại tệp mẫu hoặc xóa nó để dùng mẫu có sẵn.") from None
     out = Path(outdir) if outdir else workdir / "outbox"
+    (workdir / "inbox").mkdir(parents=True, exist_ok=True)  # where the officer will save what comes back
     try:
         built = builder.build_all(catalogue, out, style, chosen)
     except OSError as exc:

@@ -104,7 +104,7 @@ def test_clean_return_is_counted_and_quota_met(returns, tmp_path, catalogue):
     item13 = next(a for a in report.picture.assignments if a.assignment.id == "13")
     assert item13.quota_met and item13.nominations == 2
     noms = nominations(master_path(wd, 2024))
-    assert {n["Tên tập thể / Họ và tên cá nhân, chủ hộ"] for n in noms} == {"Tập thể mẫu 6", "Người Mẫu Số 7"}
+    assert {n["Tên tập thể / Họ và tên cá nhân, chủ hộ"] for n in noms} == {"Tập thể mẫu 6", "Người mẫu Số 7"}
 
 
 def test_second_version_replaces_the_first(returns, tmp_path, catalogue):
@@ -116,7 +116,7 @@ def test_second_version_replaces_the_first(returns, tmp_path, catalogue):
     assert st.version == 2 and st.nominations == 2 and st.latest_file == "ban_tuyen_giao_v2.xlsx"
     states = {r.nomination.values["ten"]: r.state for r in report.picture.nominations}
     assert states["Tập thể mẫu 1"] == P.NOM_WITHDRAWN           # marked, not silently dropped
-    assert states["Người Mẫu Số 2"] == P.NOM_CURRENT
+    assert states["Người mẫu Số 2"] == P.NOM_CURRENT
     outcomes = {f.name: f.outcome for f in report.picture.files}
     assert outcomes["ban_tuyen_giao_v1.xlsx"] == P.FILE_REPLACED   # the older one stays in the history
 
@@ -171,22 +171,24 @@ def test_officer_columns_survive_a_remerge(returns, tmp_path, catalogue):
     cols = {c.value: c.column for c in header_row}
     target = None
     for r in range(header_row[0].row + 1, ws.max_row + 1):
-        if ws.cell(r, cols["Tên tập thể / Họ và tên cá nhân, chủ hộ"]).value == "Người Mẫu Số 7":
+        if ws.cell(r, cols["Tên tập thể / Họ và tên cá nhân, chủ hộ"]).value == "Người mẫu Số 7":
             target = r
     ws.cell(target, cols["Kết quả xét chọn"]).value = "Được chọn"
-    ws.cell(target, cols["Ghi chú của cán bộ TĐKT"]).value = "=Đã gặp trực tiếp"  # text, not a formula
+    note = ws.cell(target, cols["Ghi chú của cán bộ TĐKT"])
+    note.value = "=Đã gặp trực tiếp"
+    note.data_type = "s"  # typed as text ('=…), as Excel stores it: must stay text, never become a formula
     wb.save(mpath)
     shutil.copyfile(returns["files"]["ban_tuyen_giao_v1"], wd / "inbox" / "btg.xlsx")
     merge.run(catalogue, wd, now=NOW)
     noms = {n["Tên tập thể / Họ và tên cá nhân, chủ hộ"]: n for n in nominations(mpath)}
-    assert noms["Người Mẫu Số 7"]["Kết quả xét chọn"] == "Được chọn"
-    assert noms["Người Mẫu Số 7"]["Ghi chú của cán bộ TĐKT"] == "=Đã gặp trực tiếp"
+    assert noms["Người mẫu Số 7"]["Kết quả xét chọn"] == "Được chọn"
+    assert noms["Người mẫu Số 7"]["Ghi chú của cán bộ TĐKT"] == "=Đã gặp trực tiếp"
     assert "Tập thể mẫu 1" in noms
     # and they survive even when the master is deleted: the store keeps them
     mpath.unlink()
     merge.run(catalogue, wd, now=NOW)
     noms = {n["Tên tập thể / Họ và tên cá nhân, chủ hộ"]: n for n in nominations(mpath)}
-    assert noms["Người Mẫu Số 7"]["Kết quả xét chọn"] == "Được chọn"
+    assert noms["Người mẫu Số 7"]["Kết quả xét chọn"] == "Được chọn"
 
 
 def test_rebuild_from_store_after_inbox_deleted_and_idempotent(returns, tmp_path, catalogue):
