@@ -81,6 +81,14 @@ def _check_table(table: Table, a: Assignment, c: Catalogue, unit_id: str, file: 
     for key, cell in table.preparer.items():
         prep[key] = _text(cell, file, unit_id, table.sheet, out.problems)
     out.preparer[a.id] = prep
+    if "ngay_lap" in table.preparer:
+        cell = table.preparer["ngay_lap"]
+        try:
+            when = N.parse_date(cell_value(cell.value))
+            prep["ngay_lap"] = when.strftime("%d/%m/%Y") if when else ""
+        except ValueError:
+            out.problems.append(Problem(file, f"Ngày lập '{prep.get('ngay_lap')}' không đúng dạng ngày (dd/mm/yyyy).",
+                                        WARNING, "bad_date", unit_id, table.sheet, cell.ref, prep.get("ngay_lap")))
     if not prep.get("nguoi_lap"):
         out.problems.append(Problem(file, "Chưa ghi họ tên người lập biểu (phía trên bảng).", WARNING,
                                     "no_preparer", unit_id, table.sheet))
