@@ -257,6 +257,50 @@ def status(workdir: str | None, config: str | None, as_json: bool, now_text: str
             click.echo(f"  • {s.unit.name}{extra}")
 
 
+def _smtp_send(env: Env, paths: list[Path], really: bool) -> None:
+    from hoacu_xlsx import catalogue as cat
+    from hoacu_xlsx import mail
+
+    try:
+        cfg = mail.SmtpConfig.from_catalogue_file(cat.resolve(env.config, env.workdir))
+        lines = mail.send_drafts(paths, cfg, dry_run=not really,
+                                 password=lambda: click.prompt("Mật khẩu thư điện tử", hide_input=True))
+    except mail.MailError as exc:
+        _fail(str(exc), 4)
+    for line in lines:
+        click.echo(line)
+
+
+@main.command(help="Ghi thư nhắc (.eml) vào reminders/ cho đơn vị chưa nộp hoặc có lỗi (kèm tệp phản hồi), "
+                   "lời lẽ theo số ngày trước/sau hạn. Chỉ gửi khi có --send (và chạy thử nếu thiếu --gui-that).")
+@click.option("--now", "now_text", default=None, metavar="NGÀY", help="Coi như hôm nay là ngày này (dd/mm/yyyy).")
+@click.option("--send", is_flag=True, help="Gửi các thư nhắc qua máy chủ SMTP cấu hình trong [smtp] của danh mục.")
+@click.option("--gui-that", "really", is_flag=True, help="Gửi thật (mặc định chỉ chạy thử, không gửi gì).")
+@common
+def remind(workdir: str | None, config: str | None, now_text: str | None, send: bool, really: bool) -> None:
+    from hoacu_xlsx import mail
+    from hoacu_xlsx import merge as mg
+
+    env = Env(workdir, config)
+    cat = env.catalogue()
+    pic = mg.status_picture(cat, env.workdir, _parse_now(now_text))
+    paths = mail.write_reminders(cat, pic, env.workdir / mail.REMINDER_DIR, env.workdir / "feedback")
+    click.echo(f"Đã ghi {len(paths)} thư nhắc vào {env.workdir / mail.REMINDER_DIR}.")
+    if send and paths:
+        _smtp_send(env, paths, really)
+
+
+@main.command(help="Gửi các thư nháp .eml (ví dụ outbox/*.eml) qua máy chủ SMTP cấu hình trong [smtp] của danh mục. "
+                   "Mặc định chỉ chạy thử.")
+@click.argument("drafts", nargs=-1, required=True, type=click.Path(dir_okay=False, exists=True))
+@click.option("--gui-that", "really", is_flag=True, help="Gửi thật (mặc định chỉ chạy thử, không gửi gì).")
+@common
+def send(workdir: str | None, config: str | None, drafts: tuple[str, ...], really: bool) -> None:
+    env = Env(workdir, config)
+    env.catalogue()
+    _smtp_send(env, [Path(d) for d in drafts], really)
+
+
 @main.command(help="Chạy thử trọn một vòng trong thư mục tạm: tạo sổ, để LibreOffice điền như các đơn vị "
                    "(có sổ sạch, sổ có lỗi, sổ nộp muộn, sổ gửi hai lần), tổng hợp và chỉ chỗ xem kết quả.")
 @click.option("--out", type=click.Path(file_okay=False), default=None,
