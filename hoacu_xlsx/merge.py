@@ -10,7 +10,11 @@ keeps two merges from running at once.
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import json
 import os
+import zlib
 from collections import defaultdict
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -305,56 +309,97 @@ def _is_late(received: datetime, catalogue: Catalogue) -> bool:
     return received.date() > catalogue.deadline
 
 
+CHECK_VERSION = 1  # bump when reader/validator logic changes: cached results are then recomputed
+
+
+def catalogue_fingerprint(catalogue: Catalogue, issued: dict[str, str]) -> str:
+    """What a file's checked result depends on, besides its bytes."""
+    from hoacu_xlsx.reader import READER_VERSION
+
+    basis = repr((CHECK_VERSION, READER_VERSION, catalogue.year, catalogue.units, catalogue.assignments,
+                  catalogue.villages, sorted(issued.items())))
+    return hashlib.sha256(basis.encode()).hexdigest()[:24]
+
+
+def examine(rec: FileRecord, catalogue: Catalogue, issued: dict[str, str]) -> dict[str, Any]:
+    """Identify, locate and validate one stored file; a JSON-able result (cached in the store)."""
+    from hoacu_xlsx.reader import locate, unit_hint_from_filename
+    from hoacu_xlsx.validator import check
+
+    raw = rec.load_raw() or {}
+    probs = [Problem(**p) for p in raw.get("intake", [])]
+    out: dict[str, Any] = {"unit_id": None, "identified_by": None, "tables": [], "nominations": [],
+                           "rejected": True, "unidentified": False}
+    if raw.get("rejected") or raw.get("error") or "sheets" not in raw:
+        if raw.get("error"):
+            probs.append(Problem(rec.name, f"Không đọc được tệp: {raw['error']}.", ERROR, "unreadable"))
+        out["problems"] = [p.to_dict() for p in probs]
+        return out
+    located = locate(raw, catalogue, issued, rec.name, file_unit_hint=unit_hint_from_filename(rec.name))
+    probs += located.problems
+    foreign = any(p.code == "other_units_file" for p in located.problems)
+    out["rejected"] = foreign
+    out["unidentified"] = located.unit is None
+    if located.unit is not None and not foreign:
+        out["unit_id"], out["identified_by"] = located.unit.id, located.identified_by
+        out["tables"] = [t.assignment_id for t in located.tables]
+        if rec.sender:
+            want = (located.unit.email or "").strip().lower()
+            if want and rec.sender.lower() != want:
+                probs.append(Problem(rec.name, f"Thư gửi từ {rec.sender}, không phải địa chỉ của "
+                                               f"{located.unit.name} ({want}).", WARNING, "sender_mismatch",
+                                     located.unit.id))
+    checked = check(located, catalogue, rec.name)
+    probs += checked.problems
+    out["problems"] = [p.to_dict() for p in probs]
+    out["nominations"] = [dataclasses.asdict(n) for n in checked.nominations] if not foreign else []
+    return out
+
+
 def build_picture(catalogue: Catalogue, store: Store, now: datetime) -> P.Picture:
     """Everything the master shows, computed from the store alone (so it can always be rebuilt)."""
-    from hoacu_xlsx.reader import locate, unit_hint_from_filename
-    from hoacu_xlsx.validator import check, cross_duplicates
+    from hoacu_xlsx.validator import Nomination, cross_duplicates
 
     issued = store.issued()
     overrides = store.received_overrides()
     officer = store.officer_values()
+    fingerprint = catalogue_fingerprint(catalogue, issued)
+    cache = store.checked()
+    fresh: list[tuple[str, str, Any]] = []
     problems: list[Problem] = []
     entries: list[P.FileEntry] = []
-    checked_by_file: dict[str, Any] = {}
+    checked_by_file: dict[str, list[Nomination]] = {}
     tables_by_file: dict[str, set[str]] = {}
     for rec in store.files():
         received, source = _received(rec, overrides)
         entry = P.FileEntry(rec.sha256, rec.name, rec.origin, rec.fmt, rec.size, received, source, rec.sender,
                             None, "", None, None, P.FILE_REJECTED, archive=rec.archive)
         entries.append(entry)
-        raw = rec.raw or {}
-        fprobs = [Problem(**p) for p in raw.get("intake", [])]
-        if raw.get("rejected") or raw.get("error") or "sheets" not in raw:
-            if raw.get("error"):
-                fprobs.append(Problem(rec.name, f"Không đọc được tệp: {raw['error']}.", ERROR, "unreadable"))
-            entry.errors = sum(p.is_error for p in fprobs)
-            entry.warnings = len(fprobs) - entry.errors
-            problems.extend(fprobs)
-            continue
-        located = locate(raw, catalogue, issued, rec.name, file_unit_hint=unit_hint_from_filename(rec.name))
-        fprobs += located.problems
-        if located.unit is None:
-            entry.outcome = P.FILE_UNIDENTIFIED
+        key = f"{fingerprint}|{rec.sender or ''}"
+        hit = cache.get(rec.sha256)
+        if hit and hit[0] == key:
+            result = json.loads(zlib.decompress(hit[1]))
         else:
-            entry.unit_id, entry.unit_name, entry.identified_by = located.unit.id, located.unit.name, \
-                located.identified_by
-            if rec.sender:
-                want = (located.unit.email or "").strip().lower()
-                if want and rec.sender.lower() != want:
-                    fprobs.append(Problem(rec.name, f"Thư gửi từ {rec.sender}, không phải địa chỉ của "
-                                                    f"{located.unit.name} ({want}).", WARNING, "sender_mismatch",
-                                          located.unit.id))
-        foreign = any(p.code == "other_units_file" for p in located.problems)
-        if foreign:
-            entry.outcome = P.FILE_REJECTED
-            entry.unit_id = None
-        checked = check(located, catalogue, rec.name)
-        fprobs += checked.problems
-        checked_by_file[rec.sha256] = checked
-        tables_by_file[rec.sha256] = {t.assignment_id for t in located.tables} if not foreign else set()
+            result = examine(rec, catalogue, issued)
+            fresh.append((rec.sha256, key, result))
+        fprobs = [Problem(**p) for p in result["problems"]]
+        if result["unidentified"]:
+            entry.outcome = P.FILE_UNIDENTIFIED
+        if result["unit_id"]:
+            unit = catalogue.unit(result["unit_id"])
+            entry.unit_id, entry.unit_name, entry.identified_by = unit.id, unit.name, result["identified_by"]
+        checked_by_file[rec.sha256] = [Nomination(**n) for n in result["nominations"]]
+        tables_by_file[rec.sha256] = set(result["tables"])
         entry.errors = sum(p.is_error for p in fprobs)
         entry.warnings = len(fprobs) - entry.errors
         problems.extend(fprobs)
+    if fresh:
+        try:
+            store.begin()
+            store.save_checked(fresh)
+            store.commit()
+        except Exception:  # a cache: never worth failing the merge for
+            store.rollback()
 
     # versions: per unit, by received time; per (unit, assignment) the newest file with that table is current
     by_unit: dict[str, list[P.FileEntry]] = defaultdict(list)
@@ -386,18 +431,18 @@ def build_picture(catalogue: Catalogue, store: Store, now: datetime) -> P.Pictur
     recv = {e.sha256: e.received_at for e in entries}
     for (uid, aid), e in current.items():
         unit, a = catalogue.unit(uid), catalogue.assignment(aid)
-        ch = checked_by_file[e.sha256]
+        noms = checked_by_file[e.sha256]
         ids = set()
-        for n in ch.nominations:
+        for n in noms:
             if n.assignment_id != aid:
                 continue
             ids.add(n.nomination_id)
             state = P.NOM_CURRENT if n.valid else P.NOM_ERROR
             nominations.append(P.NominationRow(n, unit, a, state, recv[e.sha256], officer.get(n.nomination_id, {})))
-        e.nominations += sum(1 for n in ch.nominations if n.assignment_id == aid and n.valid)
+        e.nominations += sum(1 for n in noms if n.assignment_id == aid and n.valid)
         gone: dict[str, Any] = {}
         for old in older.get((uid, aid), []):
-            for n in checked_by_file[old.sha256].nominations:
+            for n in checked_by_file[old.sha256]:
                 if n.assignment_id == aid and n.nomination_id not in ids:
                     gone[n.nomination_id] = (n, old)
         for n, old in gone.values():

@@ -10,6 +10,7 @@ Standard library only (start-up time matters).
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from datetime import date, datetime, timedelta
@@ -215,11 +216,13 @@ def display_name(text: str) -> str:
     return " ".join(w[:1].upper() + w[1:].lower() for w in text.split(" "))
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def fold_key(text: str) -> str:
-    """Diacritic- and case-insensitive key: 'Nguyễn Văn Đức' -> 'nguyen van duc'."""
+    """Diacritic- and case-insensitive key: 'Nguyễn Văn Đức' -> 'nguyen van duc' (memoised: hot path)."""
     text = clean_text(text).replace("đ", "d").replace("Đ", "D")
-    base = "".join(ch for ch in unicodedata.normalize("NFD", text) if not unicodedata.combining(ch))
-    return _SPACES.sub(" ", base.lower()).strip()
+    if not text.isascii():
+        text = "".join(ch for ch in unicodedata.normalize("NFD", text) if not unicodedata.combining(ch))
+    return _SPACES.sub(" ", text.lower()).strip()
 
 
 # --------------------------------------------------------------------------- numbers and dates

@@ -214,10 +214,10 @@ def _unit_name_in_sheets(grids: list[Grid]) -> str | None:
     """The unit name written next to 'Đơn vị:' above an entry table."""
     label = _fold(F_UNIT_LABEL)
     for g in grids:
-        for (r, c), v in sorted(g.cells.items()):
-            if r > HEADER_SCAN_ROWS:
-                break
-            if isinstance(v, str) and _fold(v) == label:
+        near_top = sorted((rc, v) for rc, v in g.cells.items()
+                          if rc[0] <= HEADER_SCAN_ROWS and isinstance(v, str) and len(v) < 12)
+        for (r, c), v in near_top:
+            if _fold(v) == label:
                 for cc in range(c + 1, c + 8):
                     t = g.text(r, cc)
                     if t:

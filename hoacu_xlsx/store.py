@@ -51,6 +51,9 @@ CREATE TABLE IF NOT EXISTS received_override (
 CREATE TABLE IF NOT EXISTS officer (
     nomination_id TEXT PRIMARY KEY, values_json TEXT NOT NULL, updated_at TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS checked (
+    sha256 TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, payload BLOB NOT NULL
+);
 CREATE TABLE IF NOT EXISTS outcomes (
     sha256 TEXT PRIMARY KEY, unit_id TEXT, outcome TEXT, version INTEGER,
     errors INTEGER, warnings INTEGER, merged_at TEXT
@@ -74,7 +77,13 @@ class FileRecord:
     sender: str | None
     archive: str | None
     reader_version: int | None
-    raw: Any | None  # decoded JSON
+    raw: Any | None = None          # decoded JSON (when adding a file)
+    raw_blob: bytes | None = None   # as stored; decoded on demand by load_raw()
+
+    def load_raw(self) -> Any | None:
+        if self.raw is None and self.raw_blob is not None:
+            self.raw = json.loads(zlib.decompress(self.raw_blob))
+        return self.raw
 
     @property
     def received_at(self) -> str:
@@ -162,8 +171,7 @@ class Store:
         for row in self.conn.execute(
                 "SELECT sha256,name,origin,fmt,size,first_seen,email_date,sender,archive,reader_version,raw "
                 "FROM files ORDER BY first_seen, name"):
-            raw = json.loads(zlib.decompress(row[10])) if row[10] is not None else None
-            yield FileRecord(*row[:10], raw=raw)
+            yield FileRecord(*row[:10], raw_blob=row[10])
 
     # -- archive
     def archive(self, sha256: str, data: bytes, fmt: str | None) -> str:
@@ -212,6 +220,17 @@ class Store:
         self.conn.executemany(
             "INSERT OR REPLACE INTO officer(nomination_id, values_json, updated_at) VALUES (?,?,?)",
             [(k, json.dumps(v, ensure_ascii=False), now) for k, v in values.items()])
+
+    # -- cached validation results (valid while the catalogue, tokens and code version are the same)
+    def checked(self) -> dict[str, tuple[str, bytes]]:
+        return {sha: (fp, blob) for sha, fp, blob in self.conn.execute("SELECT sha256, fingerprint, payload FROM checked")}
+
+    def save_checked(self, rows: list[tuple[str, str, Any]]) -> None:
+        if not rows:
+            return
+        self.conn.executemany("INSERT OR REPLACE INTO checked VALUES (?,?,?)",
+                              [(sha, fp, zlib.compress(json.dumps(p, ensure_ascii=False).encode()))
+                               for sha, fp, p in rows])
 
     # -- outcomes of the last merge (for status and history)
     def save_outcomes(self, rows: Iterable[tuple[str, str | None, str, int | None, int, int]]) -> None:
