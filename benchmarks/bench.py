@@ -195,35 +195,30 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     n = args.n
     res: dict[str, Any] = {"n": n, "machine": f"{platform.machine()}, {os.cpu_count()} lõi, "
                                               f"Python {platform.python_version()}"}
-    cat = synthetic_catalogue(n)
-    units = sample_units(cat)
+    cat = synthetic_catalogue(n + 1)        # one more unit: its file arrives after the full merge
+    units = sample_units(cat)[:n]
+    late_unit = sample_units(cat)[n]
     print(f"Dựng bộ {n} sổ gửi về mẫu trong {base} ...", flush=True)
     corpus = base / "corpus"
     if corpus.exists():
         shutil.rmtree(corpus)
     t_corpus, issued = timed(lambda: build_corpus(cat, units, corpus))
     files = sorted(corpus.iterdir())
+    new_dir = base / "new"
+    new_issued = build_corpus(cat, [late_unit], new_dir)
     res["corpus_s"] = t_corpus
-    (base / "cat.json").write_text(json.dumps({"n": n}))
+    (base / "cat.json").write_text(json.dumps({"n": n + 1}))
 
     # ---- merge
-    wd = fresh_workdir(base, "merge", corpus, issued, cat.year)
+    wd = fresh_workdir(base, "merge", corpus, issued + new_issued, cat.year)
     res["merge_s"], report = timed(lambda: merge.run(cat, wd, write_feedback=False))
     res["nominations"] = sum(1 for r in report.picture.nominations)
     res["floor_merge_s"], _ = timed(lambda: floor_merge(files, base / "floor.xlsx"))
     if not args.skip_plain:
         res["plain_merge_s"], _ = timed(lambda: plain_merge(files, base / "plain.xlsx"))
     # ---- incremental: one new file among N merged
-    extra_unit = C.Unit(id="dv_mau_them", name="Đơn vị mẫu thêm", kind="Đơn vị mẫu")
-    cat2 = dataclasses.replace(cat, units=[*cat.units, extra_unit],
-                               assignments=[dataclasses.replace(a, assignees=a.assignees + ("dv_mau_them",))
-                                            if a.id == "1" else a for a in cat.assignments])
-    new_dir = base / "new"
-    new_issued = build_corpus(cat2, [extra_unit], new_dir)
-    with Store.open(wd) as st:
-        st.record_issued(cat.year, new_issued)
     shutil.copyfile(next(new_dir.iterdir()), wd / "inbox" / "moi.xlsx")
-    res["incremental_s"], _ = timed(lambda: merge.run(cat2, wd, write_feedback=False))
+    res["incremental_s"], _ = timed(lambda: merge.run(cat, wd, write_feedback=False))
     # ---- generate
     gen_dir = base / "gen"
     style = template.load_style(None)
@@ -233,7 +228,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         res["plain_generate_s"], _ = timed(lambda: plain_generate(tpl_file, cat, units, base / "gen_plain"))
     res["floor_generate_s"], _ = timed(lambda: floor_generate(tpl_file, units, base / "gen_floor"))
     # ---- memory
-    wd_mem = fresh_workdir(base, "mem", corpus, issued, cat.year)
+    wd_mem = fresh_workdir(base, "mem", corpus, issued + new_issued, cat.year)
     res["merge_peak_rss_mb"] = peak_rss_of_merge(wd_mem, base / "cat.json")
     # ---- start-up
     exe = shutil.which("hoacu-xlsx")

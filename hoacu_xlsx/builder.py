@@ -28,7 +28,7 @@ from hoacu_xlsx.template import Style
 INSTRUCTIONS_SHEET = "Hướng dẫn"
 LISTS_SHEET = "DanhMuc"
 HEADER_ROW = 12          # 1-based row of the table header on entry sheets
-DATA_ROWS = 40           # empty rows offered for nominees
+DATA_ROWS = 30           # empty rows offered for nominees (units propose 1–5; 30 leaves room)
 UNIT_LABEL = "Đơn vị:"   # the reader's fallback finds the unit name next to this label
 NUMERIC_META = ("format_version", "year", "header_row:", "first_data_row:", "last_data_row:")
 _INLINE_LIMIT = 255      # Excel's limit for a comma-separated list typed into the validation

@@ -309,7 +309,8 @@ def _is_late(received: datetime, catalogue: Catalogue) -> bool:
     return received.date() > catalogue.deadline
 
 
-CHECK_VERSION = 1  # bump when reader/validator logic changes: cached results are then recomputed
+CHECK_VERSION = 1
+_NOMINATION_FIELDS: tuple[str, ...] = ()  # bump when reader/validator logic changes: cached results are then recomputed
 
 
 def catalogue_fingerprint(catalogue: Catalogue, issued: dict[str, str]) -> str:
@@ -352,13 +353,17 @@ def examine(rec: FileRecord, catalogue: Catalogue, issued: dict[str, str]) -> di
     checked = check(located, catalogue, rec.name)
     probs += checked.problems
     out["problems"] = [p.to_dict() for p in probs]
-    out["nominations"] = [dataclasses.asdict(n) for n in checked.nominations] if not foreign else []
+    out["nominations"] = [{f: getattr(n, f) for f in _NOMINATION_FIELDS} for n in checked.nominations] \
+        if not foreign else []
     return out
 
 
 def build_picture(catalogue: Catalogue, store: Store, now: datetime) -> P.Picture:
     """Everything the master shows, computed from the store alone (so it can always be rebuilt)."""
     from hoacu_xlsx.validator import Nomination, cross_duplicates
+
+    global _NOMINATION_FIELDS
+    _NOMINATION_FIELDS = tuple(f.name for f in dataclasses.fields(Nomination))
 
     issued = store.issued()
     overrides = store.received_overrides()

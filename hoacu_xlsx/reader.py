@@ -12,6 +12,7 @@ processes, and its result is kept in the store:
 
 from __future__ import annotations
 
+import functools
 import io
 import re
 from dataclasses import dataclass, field
@@ -228,6 +229,7 @@ def _unit_name_in_sheets(grids: list[Grid]) -> str | None:
 F_UNIT_LABEL = "Đơn vị:"
 
 
+@functools.lru_cache(maxsize=256)
 def _header_labels(a: Assignment) -> dict[str, str]:
     """folded header label -> field key."""
     out = {}
@@ -239,7 +241,7 @@ def _header_labels(a: Assignment) -> dict[str, str]:
 _TC = re.compile(r"^tc\s*(\d+)\b")
 
 
-def _match_header(text: str, labels: dict[str, str], a: Assignment) -> str | None:
+def _match_header(text: str, labels: dict[str, str], a: Assignment, prefix: bool = True) -> str | None:
     folded = _fold(text)
     if not folded:
         return None
@@ -249,21 +251,30 @@ def _match_header(text: str, labels: dict[str, str], a: Assignment) -> str | Non
     if m:
         key = f"tc_{int(m.group(1))}"
         return key if any(c.key == key for c in a.criteria) else None
+    if not prefix:
+        return None
     # a header shortened or extended by the unit: accept a unique prefix match
     cands = [k for lbl, k in labels.items() if lbl.startswith(folded) or folded.startswith(lbl)]
     return cands[0] if len(cands) == 1 and len(folded) >= 4 else None
 
 
 def _find_header(g: Grid, a: Assignment) -> tuple[int, dict[str, int]] | None:
+    """The row holding most of the assignment's header labels (exact labels first, then prefixes)."""
     labels = _header_labels(a)
-    best: tuple[int, dict[str, int]] | None = None
+    texts = [((r, c), v) for (r, c), v in g.cells.items() if r <= HEADER_SCAN_ROWS and isinstance(v, str)]
     by_row: dict[int, dict[str, int]] = {}
-    for (r, c), v in g.cells.items():
-        if r > HEADER_SCAN_ROWS or not isinstance(v, str):
-            continue
-        key = _match_header(v, labels, a)
+    for (r, c), v in texts:
+        key = _match_header(v, labels, a, prefix=False)
         if key:
             by_row.setdefault(r, {}).setdefault(key, c)
+    best_row = max(by_row, key=lambda r: len(by_row[r]), default=None)
+    if best_row is not None and len(by_row[best_row]) < len(labels) - 1:
+        for (r, c), v in texts:  # a unit edited some headers: try prefix matches on the likely row(s)
+            if r == best_row:
+                key = _match_header(v, labels, a, prefix=True)
+                if key:
+                    by_row[r].setdefault(key, c)
+    best: tuple[int, dict[str, int]] | None = None
     for r, found in by_row.items():
         if best is None or len(found) > len(best[1]):
             best = (r, found)
@@ -403,7 +414,7 @@ def _locate_table(grids: list[Grid], a: Assignment, lay: M.SheetLayout | None, f
     # data rows
     field_cols = {c: k for k, c in cols.items()}
     known_cols = set(field_cols)
-    last_offered = hr + (lay.last_data_row - lay.header_row if lay and lay.last_data_row else 40)
+    last_offered = hr + (lay.last_data_row - lay.header_row if lay and lay.last_data_row else 30)
     check_cols = {c for c, v in ((c, g.text(hr, c)) for c in range(0, max(known_cols) + 4))
                   if _fold(v) in (_fold(F.CHECK_HEADER), "_so_o_thieu", _fold(F.STT_HEADER))}
     rows: dict[int, dict[str, Cell]] = {}
