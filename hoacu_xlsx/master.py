@@ -310,9 +310,9 @@ def _nominations(wb: Any, st: _Styles, pic: P.Picture) -> None:
     tail = list(F.TAIL_FIELDS)
     officer = list(OFFICER_COLUMNS.values())
     headers = ([ID_HEADER, "Đơn vị", "Mục", "Tình trạng"] + [f.header for f in head]
-               + ["Tiêu chí", "Chi tiết tiêu chí"] + [f.header for f in tail]
+               + ["Tên như đơn vị ghi", "Tiêu chí", "Chi tiết tiêu chí"] + [f.header for f in tail]
                + ["Tệp nguồn", "Trang", "Dòng", "Thời điểm nhận"] + officer)
-    widths = ([15, 28, 8, 16] + [min(f.width, 30) for f in head] + [10, 30] + [min(f.width, 24) for f in tail]
+    widths = ([15, 28, 8, 16] + [min(f.width, 30) for f in head] + [18, 10, 30] + [min(f.width, 24) for f in tail]
               + [26, 9, 6, 16, 16, 22, 30])
     for i, w in enumerate(widths):
         ws.set_column(i, i, w, st.officer if headers[i] in officer else None)
@@ -331,7 +331,8 @@ def _nominations(wb: Any, st: _Styles, pic: P.Picture) -> None:
         summary, detail = _criteria_text(v, crit_keys_by.get(n.assignment_id, []))
         values: list[Any] = [n.nomination_id, row.unit.name, f"Mục {row.assignment.item}", row.state]
         values += [v.get(f.key, "") for f in head]
-        values += [summary, detail]
+        original = " ".join(n.original_name.split())
+        values += [n.original_name if original != v.get("ten", "") else "", summary, detail]
         values += [v.get(f.key, "") for f in tail]
         values += [n.file, n.sheet, n.row, _dt(row.received_at)]
         values += [row.officer.get(k, "") for k in OFFICER_COLUMNS]

@@ -253,3 +253,27 @@ def test_lateness_uses_received_time(returns, tmp_path, catalogue):
     st = report.picture.unit_status("hoi_lhpn")
     assert st.status == P.LATE and st.late
     assert report.picture.days_left == -10
+
+
+def test_officer_overrides_received_time_in_the_master(returns, tmp_path, catalogue):
+    import openpyxl
+
+    wd = fresh_round(returns, tmp_path, ["hoi_lhpn_clean"])
+    late_now = datetime(2024, 6, 10, 9, 0).astimezone()
+    report = merge.run(catalogue, wd, now=late_now)
+    assert report.picture.unit_status("hoi_lhpn").late            # first seen after the deadline
+    mpath = master_path(wd, 2024)
+    wb = openpyxl.load_workbook(mpath)
+    ws = wb["Nhật ký tệp"]
+    cols = {c.value: c.column for c in ws[1]}
+    ws.cell(2, cols["Sửa thời điểm nhận (dd/mm/yyyy hh:mm)"]).value = "30/05/2024 16:00"
+    wb.save(mpath)
+    report = merge.run(catalogue, wd, now=late_now)
+    st = report.picture.unit_status("hoi_lhpn")
+    assert not st.late and st.status == P.SUBMITTED_OK
+    assert st.received_at.strftime("%d/%m/%Y %H:%M") == "30/05/2024 16:00"
+    f = report.picture.files[0]
+    assert f.received_source == "cán bộ TĐKT sửa"
+    # the override stays visible in the master for the officer to change again
+    rows = sheet_rows(mpath, "Nhật ký tệp")
+    assert "30/05/2024 16:00" in rows[1]
