@@ -14,6 +14,40 @@ import click
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
+# click's own messages (usage errors), in Vietnamese
+_VI = {
+    "Error: {message}": "Lỗi: {message}",
+    "Try {command!r} for help.": "Chạy {command!r} để xem hướng dẫn.",
+    "Try '{command} {option}' for help.": "Chạy '{command} {option}' để xem hướng dẫn.",
+    "No such command {name!r}.": "Không có lệnh {name!r}.",
+    "No such option {name!r}.": "Không có tùy chọn {name!r}.",
+    "Did you mean {possibility}?": "Có phải ý bạn là {possibility}?",
+    "Missing argument": "Thiếu tham số",
+    "Missing option": "Thiếu tùy chọn",
+    "Missing command.": "Thiếu tên lệnh.",
+    "Invalid value: {message}": "Giá trị không hợp lệ: {message}",
+    "Aborted!": "Đã dừng.",
+    "Could not open file {filename!r}: {message}": "Không mở được tệp {filename!r}: {message}",
+    "Invalid value for {param_hint}: {message}": "Giá trị không hợp lệ cho {param_hint}: {message}",
+    "Got unexpected extra argument ({args})": "Thừa tham số ({args})",
+    "Got unexpected extra arguments ({args})": "Thừa các tham số ({args})",
+    "Option {name!r} requires an argument.": "Tùy chọn {name!r} cần một giá trị.",
+    "{name} {filename!r} does not exist.": "{name} {filename!r} không tồn tại.",
+    "File": "Tệp",
+    "Directory": "Thư mục",
+    "Path": "Đường dẫn",
+    "Usage:": "Cách dùng:",
+}
+
+
+def _vi_gettext(message: str) -> str:
+    return _VI.get(message, message)
+
+
+for _mod in (click.exceptions, click.core, click.types, click.parser):
+    if hasattr(_mod, "_"):
+        _mod._ = _vi_gettext  # type: ignore[attr-defined]
+
 
 class _ViMixin:
     """Vietnamese headings for click's help pages."""
