@@ -227,7 +227,7 @@ def merge(workdir: str | None, config: str | None, inbox: str | None, now_text: 
 
 @main.command(help="Kiểm tra một hay nhiều tệp mà không tổng hợp. Mã thoát: 0 không có vấn đề, 1 có lỗi/cảnh báo, "
                    "2 có tệp không đọc được.")
-@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, exists=True))
 @common
 def validate(workdir: str | None, config: str | None, files: tuple[str, ...]) -> None:
     from hoacu_xlsx import merge as mg
