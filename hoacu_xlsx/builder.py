@@ -233,8 +233,9 @@ def _write_instructions(ws: Any, ctx: _Ctx, assignments: list[Assignment], dutie
 
 def _quota_text(c: Catalogue, a: Assignment) -> str:
     names = [u.name for u in c.assignees_of(a)]
+    listed = ", ".join(names) if len(names) <= 12 else f"{', '.join(names[:10])} và {len(names) - 10} đơn vị khác"
     scope = ("Mỗi đơn vị được giao" if a.quota_scope == "each" else "Các đơn vị được giao (tính chung)")
-    return (f"Đơn vị được giao: {', '.join(names)}. {scope} đề xuất ít nhất {a.quota:02d} điển hình tiên tiến. "
+    return (f"Đơn vị được giao: {listed}. {scope} đề xuất ít nhất {a.quota:02d} điển hình tiên tiến. "
             f"Loại điển hình: {', '.join(k.label for k in a.nominee_kinds)}.")
 
 

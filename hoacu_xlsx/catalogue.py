@@ -123,19 +123,22 @@ class Catalogue:
     def __post_init__(self) -> None:
         self._units = {u.id: u for u in self.units}
         self._assignments = {a.id: a for a in self.assignments}
+        # who holds what, computed once (district rounds have thousands of units)
+        self._held: dict[str, list[Assignment]] = {u.id: [] for u in self.units}
+        self._assignees: dict[str, list[Unit]] = {a.id: [] for a in self.assignments}
+        for a in self.assignments:
+            named = set(a.assignees)
+            for u in self.units:
+                if u.id in named or (a.assign_villages and u.is_village):
+                    self._held[u.id].append(a)
+                    self._assignees[a.id].append(u)
 
     def assignments_of(self, unit_id: str, *, nominations_only: bool = True) -> list[Assignment]:
         """The assignments a unit holds, in the dispatch's order."""
-        unit = self.unit(unit_id)
-        out = []
-        for a in self.assignments:
-            held = unit_id in a.assignees or (a.assign_villages and unit is not None and unit.is_village)
-            if held and (a.nominations or not nominations_only):
-                out.append(a)
-        return out
+        return [a for a in self._held.get(unit_id, []) if a.nominations or not nominations_only]
 
     def assignees_of(self, assignment: Assignment) -> list[Unit]:
-        return [u for u in self.units if assignment in self.assignments_of(u.id, nominations_only=False)]
+        return list(self._assignees.get(assignment.id, []))
 
     def units_with_nominations(self) -> list[Unit]:
         """Units that get a nomination workbook (they hold at least one assignment with nominations)."""

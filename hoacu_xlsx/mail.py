@@ -1,52 +1,147 @@
 """The email round trip: drafts out, reminders, and sending through SMTP when asked.
 
-Standard library only (``email``, ``smtplib``). Nothing is sent unless the officer
-asks: ``generate --email`` and ``remind`` write ``.eml`` drafts (``X-Unsent: 1`` makes
-Outlook open them as drafts; in Thunderbird use "Sửa như thư mới" / Edit As New
-Message), and ``send`` is a dry run unless ``--gui-that`` is given. The SMTP password
-comes from the ``HOACU_SMTP_PASSWORD`` environment variable or a prompt, never a file.
+Standard library only (``email``, ``smtplib``, ``ssl``). Nothing is sent unless the
+officer asks:
+
+* ``generate --email`` writes ``<workbook>.eml`` beside each unit workbook, and
+  ``remind`` writes ``reminders/NhacNho_{year}_{unit}.eml``. Both are complete messages
+  (From, To, Subject, Date, Message-ID, UTF-8 text and HTML body, the workbook attached
+  with its Vietnamese name encoded per RFC 2231 as ``filename*=utf-8''…``).
+* ``X-Unsent: 1`` makes Outlook open the file as a draft ready to send. Thunderbird
+  opens any ``.eml`` read-only: the officer chooses "Edit As New Message" ("Sửa như thư
+  mới") there, then Send.
+* ``send`` / ``remind --send`` deliver the same files through the SMTP server of the
+  catalogue's ``[smtp]`` table — a dry run unless ``--gui-that`` is given. The password
+  comes from ``HOACU_SMTP_PASSWORD`` or a prompt the caller supplies; it is never stored.
+
+Fetching attachments from an IMAP mailbox is not done here (it could not be tested
+against a real server): the officer saves the emails as ``.eml`` into ``inbox/``.
 """
 
 from __future__ import annotations
 
+import html
 import os
+import re
 import smtplib
 import ssl
 import tomllib
+import unicodedata
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from email import policy
+from email.errors import HeaderParseError
+from email.headerregistry import Address
 from email.message import EmailMessage
 from email.parser import BytesParser
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import TYPE_CHECKING, Callable, Iterable
 
 from hoacu_xlsx.catalogue import Catalogue, Unit
+
+if TYPE_CHECKING:  # imported lazily at run time: mail must not pull in the merge machinery
+    from hoacu_xlsx.builder import Built
+    from hoacu_xlsx.picture import Picture
 
 XLSX_TYPE = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 PASSWORD_ENV = "HOACU_SMTP_PASSWORD"
 REMINDER_DIR = "reminders"
+REMINDER_PREFIX = "NhacNho"
+MAX_PROBLEMS_LISTED = 5          # a reminder quotes the first few; the feedback workbook has them all
+_FILENAME_BAD = re.compile(r'[\\/:*?"<>|\x00-\x1f]+')   # not allowed in Windows file names
+_ADDRESS_SPLIT = re.compile(r"[;,]")
+
+
+def _nfc(text: str) -> str:
+    return unicodedata.normalize("NFC", text)
+
+
+def _safe_filename(name: str) -> str:
+    """A file name every mail client and Windows can save: forbidden characters become '-'."""
+    return _nfc(_FILENAME_BAD.sub("-", name)).strip(" .") or "tep.xlsx"
 
 
 def attachment_name(catalogue: Catalogue, unit: Unit) -> str:
     """The Vietnamese file name the unit sees (sent RFC 2231-encoded)."""
-    return f"Đề xuất điển hình {catalogue.year} - {unit.name}.xlsx".replace("/", "-")
+    return _safe_filename(f"Đề xuất điển hình {catalogue.year} - {unit.name}.xlsx")
 
 
-def _message(catalogue: Catalogue, unit: Unit, subject: str, body: str) -> EmailMessage:
-    msg = EmailMessage(policy=policy.SMTP)
+def feedback_attachment_name(catalogue: Catalogue, unit: Unit) -> str:
+    return _safe_filename(f"Phản hồi đề xuất điển hình {catalogue.year} - {unit.name}.xlsx")
+
+
+# --------------------------------------------------------------------------- addresses
+
+
+def parse_addresses(text: str, display_name: str = "") -> list[Address]:
+    """Addresses from a catalogue field ('a@x.vn; b@x.vn' allowed); ValueError when one is not an address.
+
+    Address objects, not formatted strings, so a unit name with a comma or quotes cannot
+    break the header.
+    """
+    out = []
+    for part in _ADDRESS_SPLIT.split(text or ""):
+        part = part.strip()
+        if not part:
+            continue
+        if part.count("@") != 1 or any(c.isspace() for c in part):
+            raise ValueError(part)
+        local, domain = part.split("@")
+        if not local or "." not in domain:
+            raise ValueError(part)
+        try:
+            out.append(Address(display_name=_nfc(display_name), addr_spec=part))
+        except (ValueError, IndexError, HeaderParseError):
+            raise ValueError(part) from None
+    return out
+
+
+def _sender(catalogue: Catalogue) -> list[Address]:
     r = catalogue.receiver
-    if r.email:
-        msg["From"] = f"{r.title} <{r.email}>" if not r.name else f"{r.name} <{r.email}>"
-    if unit.email:
-        msg["To"] = f"{unit.name} <{unit.email}>"
-    msg["Subject"] = subject
-    msg["Date"] = format_datetime(datetime.now().astimezone())
-    msg["Message-ID"] = make_msgid(domain="hoacu-xlsx.local")
+    try:
+        return parse_addresses(r.email, r.name or r.title)[:1]
+    except ValueError:
+        return []
+
+
+# --------------------------------------------------------------------------- building messages
+
+
+def _html(body: str) -> str:
+    paras = "".join(f"<p>{html.escape(p).replace(chr(10), '<br>')}</p>\n" for p in body.strip().split("\n\n"))
+    return ('<!DOCTYPE html>\n<html lang="vi"><head><meta charset="utf-8"></head>\n'
+            f'<body style="font-family: Arial, sans-serif; font-size: 11pt">\n{paras}</body></html>\n')
+
+
+def _message(catalogue: Catalogue, to: list[Address], subject: str, body: str,
+             now: datetime | None = None) -> EmailMessage:
+    """A draft: UTF-8 text with an HTML alternative, dated, with a Message-ID and ``X-Unsent: 1``."""
+    msg = EmailMessage(policy=policy.SMTP)
+    sender = _sender(catalogue)
+    if sender:
+        msg["From"] = sender
+    if to:
+        msg["To"] = to
+    msg["Subject"] = _nfc(subject)
+    msg["Date"] = format_datetime((now or datetime.now()).astimezone())
+    domain = sender[0].domain if sender else "hoacu-xlsx.invalid"
+    msg["Message-ID"] = make_msgid(domain=domain)
     msg["X-Unsent"] = "1"
-    msg.set_content(body, charset="utf-8")
+    body = _nfc(body)
+    msg.set_content(body, charset="utf-8", cte="quoted-printable")
+    msg.add_alternative(_html(body), subtype="html", charset="utf-8", cte="quoted-printable")
     return msg
+
+
+def _attach(msg: EmailMessage, data: bytes, filename: str) -> None:
+    """The workbook with its MIME type and Vietnamese name (RFC 2231: ``filename*=utf-8''…``).
+
+    No ``name=`` on Content-Type: Python's folder then mangles the long subtype into an
+    encoded word, which no client reads. A long name is split into RFC 2231 continuations
+    (``filename*0*=utf-8''…; filename*1*=…``), which Outlook, Thunderbird and webmail join.
+    """
+    msg.add_attachment(data, maintype=XLSX_TYPE[0], subtype=XLSX_TYPE[1], filename=filename)
 
 
 def _signature(c: Catalogue) -> str:
@@ -56,81 +151,187 @@ def _signature(c: Catalogue) -> str:
     return "\n".join(lines)
 
 
-def draft_for(catalogue: Catalogue, unit: Unit, workbook: Path) -> EmailMessage:
+def _send_back_to(c: Catalogue) -> str:
+    r = c.receiver
+    who = r.title + (f" ({r.name})" if r.name else "")
+    where = f" theo địa chỉ {r.email}" if r.email else " (trả lời thư này)"
+    return f"{c.issuer}, qua {who},{where}"
+
+
+def _dispatch(c: Catalogue) -> str:
+    return c.dispatch or f"công văn của {c.issuer} về {c.round_title[:1].lower() + c.round_title[1:]}"
+
+
+def draft_for(catalogue: Catalogue, unit: Unit, workbook: Path, *, now: datetime | None = None) -> EmailMessage:
+    """The message that sends a unit its nomination workbook."""
     c = catalogue
-    items = ", ".join(f"Mục {a.item} ({a.title})" for a in c.assignments_of(unit.id))
+    items = "\n".join(f"  - Mục {a.item}: {a.title}" for a in c.assignments_of(unit.id))
     subject = f"[{c.issuer}] Đề xuất điển hình tiên tiến năm {c.year} – {unit.name} (hạn {c.deadline:%d/%m/%Y})"
     body = (
         f"Kính gửi: {unit.name}\n\n"
-        f"Thực hiện {c.dispatch or 'công văn của ' + c.issuer}, đề nghị đơn vị xem xét lựa chọn, xây dựng và nhân "
-        f"rộng ít nhất 01 điển hình tiên tiến trong nhiệm vụ được giao: {items}.\n\n"
-        "Đơn vị mở tệp Excel đính kèm, đọc trang 'Hướng dẫn' (tiêu chuẩn trích nguyên văn công văn), điền danh sách "
-        "điển hình ở trang 'Mục …' (mỗi điển hình một dòng, chọn trong các ô có danh sách), lưu tệp và gửi lại bằng "
-        "cách trả lời thư này, giữ nguyên tệp đính kèm (không đổi tên trang, không chèn, xóa cột).\n\n"
-        f"Hạn gửi: trước ngày {c.deadline:%d/%m/%Y}, về {c.issuer} (qua {c.receiver.title}).\n\n"
+        f"Thực hiện {_dispatch(c)}, đề nghị đơn vị xem xét lựa chọn, xây dựng và nhân rộng ít nhất 01 điển "
+        f"hình tiên tiến (tập thể, cá nhân hoặc hộ gia đình) trong nhiệm vụ được giao:\n{items}\n\n"
+        "Cách thực hiện:\n"
+        "  1. Mở tệp Excel đính kèm (Microsoft Excel, LibreOffice Calc hoặc WPS; không cần macro).\n"
+        "  2. Đọc trang 'Hướng dẫn': tiêu chuẩn trích nguyên văn công văn.\n"
+        "  3. Điền danh sách điển hình ở trang 'Mục …', mỗi điển hình một dòng; các ô có mũi tên thì chọn trong "
+        "danh sách. Ô 'Tình trạng' phía trên bảng cho biết đã đủ thông tin chưa.\n"
+        "  4. Lưu tệp (giữ định dạng .xlsx, không đổi tên trang, không chèn, xóa cột) và gửi lại dưới dạng tệp "
+        "đính kèm.\n\n"
+        f"Hạn gửi: trước ngày {c.deadline:%d/%m/%Y}.\n"
+        f"Gửi về: {_send_back_to(c)}.\n\n"
         f"Trân trọng.\n\n{_signature(c)}\n"
     )
-    msg = _message(c, unit, subject, body)
-    msg.add_attachment(workbook.read_bytes(), maintype=XLSX_TYPE[0], subtype=XLSX_TYPE[1],
-                       filename=attachment_name(c, unit))
+    try:
+        to = parse_addresses(unit.email, unit.name)
+    except ValueError:
+        to = []
+    msg = _message(c, to, subject, body, now)
+    _attach(msg, workbook.read_bytes(), attachment_name(c, unit))
     return msg
 
 
 def _write(path: Path, msg: EmailMessage) -> Path:
+    """Write atomically: a half-written .eml must never be sent or opened."""
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(msg.as_bytes(policy=policy.SMTP))
-    os.replace(tmp, path)
+    try:
+        tmp.write_bytes(msg.as_bytes(policy=policy.SMTP))
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
     return path
 
 
-def write_drafts(catalogue: Catalogue, built: Iterable) -> tuple[list[Path], list[str]]:
-    """One ``.eml`` draft beside each unit workbook; returns (drafts, units without an address)."""
+def _address_problem(unit: Unit) -> str | None:
+    """Why a unit's draft has no usable To address, or None when it has one."""
+    if not unit.email.strip():
+        return unit.name
+    try:
+        parse_addresses(unit.email)
+    except ValueError as exc:
+        return f"{unit.name} (địa chỉ không hợp lệ: '{exc}')"
+    return None
+
+
+def write_drafts(catalogue: Catalogue, built: Iterable[Built], *,
+                 now: datetime | None = None) -> tuple[list[Path], list[str]]:
+    """One ``<workbook stem>.eml`` draft beside each unit workbook.
+
+    Returns (drafts written, units "chưa có địa chỉ thư"). A unit without a usable address
+    still gets its draft, so the officer can type the address in the mail client.
+    """
     drafts, missing = [], []
     for b in built:
-        drafts.append(_write(b.path.with_suffix(".eml"), draft_for(catalogue, b.unit, b.path)))
-        if not b.unit.email:
-            missing.append(b.unit.name)
+        drafts.append(_write(b.path.with_suffix(".eml"), draft_for(catalogue, b.unit, b.path, now=now)))
+        problem = _address_problem(b.unit)
+        if problem:
+            missing.append(problem)
     return drafts, missing
 
 
-def _when_text(days_left: int, deadline: datetime | object) -> str:
+# --------------------------------------------------------------------------- reminders
+
+
+def when_text(days_left: int, deadline: date) -> str:
+    """The deadline as the reminder words it: còn N ngày / hôm nay là hạn cuối / đã quá hạn N ngày."""
+    d = f"{deadline:%d/%m/%Y}"
     if days_left > 0:
-        return f"còn {days_left} ngày nữa là hết hạn ({deadline:%d/%m/%Y})"
+        return f"Hạn gửi là ngày {d}: còn {days_left} ngày."
     if days_left == 0:
-        return f"hôm nay ({deadline:%d/%m/%Y}) là hạn cuối"
-    return f"đã quá hạn {-days_left} ngày (hạn {deadline:%d/%m/%Y})"
+        return f"Hôm nay ({d}) là hạn cuối: đề nghị đơn vị gửi ngay trong ngày."
+    return f"Hạn gửi là ngày {d}: đã quá hạn {-days_left} ngày. Đề nghị đơn vị gửi ngay."
 
 
-def write_reminders(catalogue: Catalogue, picture, outdir: Path, feedback_dir: Path) -> list[Path]:
-    """Reminder drafts for units that have not submitted or whose files have errors."""
+def reminder_name(year: int, unit_id: str) -> str:
+    return f"{REMINDER_PREFIX}_{year}_{unit_id}.eml"
+
+
+def _problem_lines(picture: Picture, unit_id: str) -> tuple[int, list[str]]:
+    """(number of errors, first few problems worded for the unit) — errors first, then warnings."""
+    mine = [p for p in picture.problems if p.unit_id == unit_id]
+    errors = [p for p in mine if p.is_error]
+    shown = (errors + [p for p in mine if not p.is_error])[:MAX_PROBLEMS_LISTED]
+    lines = []
+    for p in shown:
+        where = " › ".join(x for x in (p.sheet and f"trang '{p.sheet}'", p.cell and f"ô {p.cell}") if x)
+        lines.append(f"  - {where + ': ' if where else ''}{p.message}")
+    return len(errors), lines
+
+
+def reminder_for(catalogue: Catalogue, picture: Picture, status, feedback_dir: Path,
+                 outbox: Path | None = None, *, now: datetime | None = None) -> EmailMessage:
+    """The reminder of one unit: not submitted, or submitted with problems (feedback attached)."""
     from hoacu_xlsx import picture as P
+    from hoacu_xlsx.builder import file_name
     from hoacu_xlsx.feedback import feedback_name
 
-    c = catalogue
+    c, unit = catalogue, status.unit
+    when = when_text(picture.days_left, c.deadline)
+    attach: tuple[Path, str] | None = None
+    if status.status == P.NOT_SUBMITTED:
+        subject = f"[{c.issuer}] Nhắc gửi đề xuất điển hình tiên tiến năm {c.year} – {unit.name}"
+        detail = (f"Thực hiện {_dispatch(c)}, đến nay {c.issuer} chưa nhận được sổ đề xuất điển hình tiên tiến "
+                  "của đơn vị. Đề nghị đơn vị điền sổ đề xuất đã được gửi kèm thư trước")
+        blank = outbox / file_name(unit, c.year) if outbox else None
+        if blank and blank.is_file():
+            attach = (blank, attachment_name(c, unit))
+            detail += " (gửi lại kèm theo thư này)"
+        detail += " và gửi lại."
+    else:
+        n_errors, lines = _problem_lines(picture, unit.id)
+        errors = max(n_errors, status.errors)
+        subject = f"[{c.issuer}] Đề nghị sửa sổ đề xuất điển hình tiên tiến năm {c.year} – {unit.name}"
+        parts = [f"{c.issuer} đã nhận sổ đề xuất của đơn vị ({status.latest_file})"]
+        if errors:
+            parts.append(f", nhưng sổ còn {errors} lỗi cần sửa")
+        if status.nominations == 0:
+            parts.append(", và chưa có điển hình nào hợp lệ (cần ít nhất 01)" if errors
+                         else ", nhưng chưa có điển hình nào hợp lệ (cần ít nhất 01)")
+        detail = "".join(parts) + "."
+        if lines:
+            shown = f"{len(lines)} vấn đề đầu tiên" if len(lines) > 1 else "vấn đề"
+            detail += f"\n\nCụ thể ({shown}):\n" + "\n".join(lines)
+        fb = feedback_dir / feedback_name(c.year, unit.id)
+        if fb.is_file():
+            attach = (fb, feedback_attachment_name(c, unit))
+            detail += ("\n\nTệp đính kèm là bản sao sổ của đơn vị: các ô cần sửa được tô màu và có ghi chú, trang "
+                       "tóm tắt ở đầu sổ liệt kê đầy đủ. Đề nghị đơn vị sửa trong sổ của mình rồi gửi lại.")
+        else:
+            detail += "\n\nĐề nghị đơn vị sửa trong sổ của mình rồi gửi lại."
+    body = (f"Kính gửi: {unit.name}\n\n{detail}\n\n{when}\n"
+            f"Gửi về: {_send_back_to(c)}.\n\nTrân trọng.\n\n{_signature(c)}\n")
+    try:
+        to = parse_addresses(unit.email, unit.name)
+    except ValueError:
+        to = []
+    msg = _message(c, to, subject, body, now or picture.now)
+    if attach:
+        _attach(msg, attach[0].read_bytes(), attach[1])
+    return msg
+
+
+def write_reminders(catalogue: Catalogue, picture: Picture, outdir: Path, feedback_dir: Path,
+                    now: datetime | None = None, *, outbox: Path | None = None) -> list[Path]:
+    """``NhacNho_{year}_{unit}.eml`` for each unit not submitted or with problems (``SUBMITTED_ERRORS``).
+
+    The wording follows ``picture.days_left``; ``now`` (default ``picture.now``) dates the
+    messages. With ``outbox``, a unit that has not submitted gets its blank workbook again.
+    Reminders left from an earlier run for units that are now fine are removed, so that
+    ``send reminders/*.eml`` never nags a unit that has already done its part.
+    """
+    from hoacu_xlsx import picture as P
+
     outdir.mkdir(parents=True, exist_ok=True)
-    when = _when_text(picture.days_left, c.deadline)
     written = []
     for st in picture.units:
         if st.status not in (P.NOT_SUBMITTED, P.SUBMITTED_ERRORS):
             continue
-        if st.status == P.NOT_SUBMITTED:
-            subject = f"[{c.issuer}] Nhắc gửi đề xuất điển hình tiên tiến năm {c.year} – {st.unit.name}"
-            detail = ("Đến nay UBND xã chưa nhận được sổ đề xuất điển hình tiên tiến của đơn vị. Đề nghị đơn vị "
-                      "hoàn thành và gửi lại sổ đã được gửi kèm thư trước.")
-        else:
-            probs = [p for p in picture.problems if p.unit_id == st.unit.id and p.is_error][:8]
-            subject = f"[{c.issuer}] Đề nghị sửa sổ đề xuất điển hình tiên tiến năm {c.year} – {st.unit.name}"
-            lines = "\n".join(f"  - {p.where()}: {p.message}" for p in probs)
-            detail = (f"Sổ đề xuất đơn vị gửi ({st.latest_file}) còn {st.errors} lỗi cần sửa, ví dụ:\n{lines}\n\n"
-                      "Tệp đính kèm là bản sao sổ của đơn vị, các ô cần sửa đã được tô màu và có ghi chú; trang "
-                      "'Cần sửa' liệt kê đầy đủ. Đề nghị đơn vị sửa trong sổ của mình rồi gửi lại.")
-        body = (f"Kính gửi: {st.unit.name}\n\n{detail}\n\nThời hạn: {when}.\n\nTrân trọng.\n\n{_signature(c)}\n")
-        msg = _message(c, st.unit, subject, body)
-        fb = feedback_dir / feedback_name(c.year, st.unit.id)
-        if st.status == P.SUBMITTED_ERRORS and fb.exists():
-            msg.add_attachment(fb.read_bytes(), maintype=XLSX_TYPE[0], subtype=XLSX_TYPE[1],
-                               filename=f"Phản hồi đề xuất điển hình {c.year} - {st.unit.name}.xlsx")
-        written.append(_write(outdir / f"NhacNho_{c.year}_{st.unit.id}.eml", msg))
+        msg = reminder_for(catalogue, picture, st, feedback_dir, outbox, now=now)
+        written.append(_write(outdir / reminder_name(catalogue.year, st.unit.id), msg))
+    keep = {p.name for p in written}
+    for old in outdir.glob(f"{REMINDER_PREFIX}_{catalogue.year}_*.eml"):
+        if old.name not in keep:
+            old.unlink(missing_ok=True)
     return written
 
 
@@ -141,69 +342,180 @@ class MailError(Exception):
     """Sending cannot go on; the message is Vietnamese."""
 
 
+SECURITIES = ("starttls", "ssl", "none")
+
+
 @dataclass
 class SmtpConfig:
+    """The officer's SMTP server; the password is deliberately not a field."""
+
     host: str
     port: int = 587
     security: str = "starttls"   # starttls | ssl | none
     user: str = ""
     from_addr: str = ""
+    cafile: str = ""             # extra CA certificate(s) to trust, e.g. a commune server's own
+    timeout: float = 30.0
+
+    def ssl_context(self) -> ssl.SSLContext:
+        try:
+            return ssl.create_default_context(cafile=self.cafile or None)
+        except (OSError, ssl.SSLError) as exc:
+            raise MailError(f"Không đọc được tệp chứng chỉ '{self.cafile}' ([smtp] cafile): {exc}.") from None
 
     @classmethod
     def from_catalogue_file(cls, path: Path) -> "SmtpConfig":
-        """The optional ``[smtp]`` table of the catalogue TOML (host, port, security, user, from)."""
+        """The optional ``[smtp]`` table of the catalogue TOML (host, port, security, user, from, cafile).
+
+        Read here, not by the catalogue loader, which ignores tables it does not know.
+        """
         try:
-            data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
-        except (OSError, tomllib.TOMLDecodeError) as exc:
+            data = tomllib.loads(Path(path).read_bytes().decode("utf-8-sig"))
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
             raise MailError(f"Không đọc được cấu hình thư trong '{path}': {exc}.") from None
         smtp = data.get("smtp")
-        if not isinstance(smtp, dict) or not smtp.get("host"):
-            raise MailError(f"Chưa cấu hình máy chủ gửi thư: thêm bảng [smtp] (host, port, security, user, from) vào "
-                            f"'{path}'.")
-        security = str(smtp.get("security", "starttls")).lower()
-        if security not in ("starttls", "ssl", "none"):
-            raise MailError("Trường 'security' của [smtp] phải là starttls, ssl hoặc none.")
-        return cls(str(smtp["host"]), int(smtp.get("port", 465 if security == "ssl" else 587)), security,
-                   str(smtp.get("user", "")), str(smtp.get("from", "")))
+        if smtp is None or (isinstance(smtp, dict) and not smtp.get("host")):
+            raise MailError(f"Chưa cấu hình máy chủ gửi thư: thêm bảng [smtp] (host, port, security, user, from) "
+                            f"vào '{path}'.")
+        return cls.from_table(smtp, str(path))
+
+    @classmethod
+    def from_table(cls, smtp: object, source: str = "danh mục") -> "SmtpConfig":
+        def bad(key: str, what: str) -> MailError:
+            return MailError(f"Tệp '{source}': trường '{key}' của bảng [smtp] {what}.")
+
+        if not isinstance(smtp, dict):
+            raise MailError(f"Tệp '{source}': [smtp] phải là một bảng (table).")
+        for key in ("host", "security", "user", "from", "cafile"):
+            if key in smtp and not isinstance(smtp[key], str):
+                raise bad(key, f"phải là chuỗi, đang là {smtp[key]!r}")
+        host = smtp.get("host", "").strip()
+        if not host:
+            raise bad("host", "không được để trống")
+        security = smtp.get("security", "starttls").strip().lower()
+        if security not in SECURITIES:
+            raise bad("security", f"phải là starttls, ssl hoặc none (đang là '{security}')")
+        port = smtp.get("port", 465 if security == "ssl" else 587)
+        if isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536:
+            raise bad("port", f"phải là số cổng từ 1 đến 65535, đang là {port!r}")
+        from_addr = smtp.get("from", "").strip()
+        if from_addr:
+            try:
+                parse_addresses(from_addr)
+            except ValueError:
+                raise bad("from", f"không phải địa chỉ thư hợp lệ ('{from_addr}')") from None
+        timeout = smtp.get("timeout", 30)
+        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
+            raise bad("timeout", "phải là số giây lớn hơn 0")
+        return cls(host, port, security, smtp.get("user", "").strip(), from_addr, smtp.get("cafile", "").strip(),
+                   float(timeout))
+
+
+def _load_draft(path: Path) -> EmailMessage:
+    return BytesParser(policy=policy.SMTP).parsebytes(path.read_bytes())  # type: ignore[return-value]
+
+
+def prepare_for_sending(msg: EmailMessage, config: SmtpConfig, now: datetime | None = None) -> str | None:
+    """Turn a draft into a message to send; return why it cannot be sent, or None.
+
+    ``X-Unsent`` goes (it would make the recipient's Outlook open the mail as a draft) and
+    the Date becomes the sending time.
+    """
+    try:
+        to = msg.get_all("To") or []
+        has_to = any(getattr(h, "addresses", ()) for h in to)
+    except (HeaderParseError, ValueError, IndexError):
+        return "địa chỉ người nhận (To) không đọc được"
+    if not has_to:
+        return "thư chưa có địa chỉ người nhận (điền 'email' của đơn vị trong danh mục rồi tạo lại thư)"
+    del msg["X-Unsent"]
+    if not msg["From"]:
+        if not config.from_addr:
+            return "thiếu địa chỉ người gửi (điền 'from' trong [smtp] hoặc 'email' trong [receiver])"
+        msg["From"] = config.from_addr
+    del msg["Date"]
+    msg["Date"] = format_datetime((now or datetime.now()).astimezone())
+    return None
+
+
+def _recipients(msg: EmailMessage) -> str:
+    return ", ".join(a.addr_spec for h in (msg.get_all("To") or []) for a in h.addresses)
 
 
 def send_drafts(paths: list[Path], config: SmtpConfig, *, dry_run: bool = True,
                 password: Callable[[], str] | None = None) -> list[str]:
-    """Send .eml drafts through SMTP (dry run by default); returns Vietnamese report lines."""
+    """Send ``.eml`` drafts through SMTP — a dry run unless ``dry_run=False``.
+
+    Returns Vietnamese lines saying what would be / was sent and what was skipped. A
+    draft the server refuses is reported and the others still go; a connection or login
+    failure raises MailError. The password is read from ``HOACU_SMTP_PASSWORD``, else
+    from ``password()`` (a prompt), only when really sending and a user is configured.
+    """
     lines: list[str] = []
-    msgs = []
+    ready: list[tuple[Path, EmailMessage]] = []
     for p in paths:
-        msg = BytesParser(policy=policy.SMTP).parsebytes(p.read_bytes())
-        if not msg["To"]:
-            lines.append(f"Bỏ qua {p.name}: thư chưa có địa chỉ người nhận (điền 'email' của đơn vị trong danh mục).")
+        try:
+            msg = _load_draft(p)
+        except OSError as exc:
+            lines.append(f"Bỏ qua {p.name}: không đọc được tệp ({exc.strerror or exc}).")
             continue
-        del msg["X-Unsent"]
-        if config.from_addr and not msg["From"]:
-            msg["From"] = config.from_addr
-        if not msg["From"]:
-            lines.append(f"Bỏ qua {p.name}: thiếu địa chỉ người gửi (điền [smtp] from hoặc receiver.email).")
+        why = prepare_for_sending(msg, config)
+        if why:
+            lines.append(f"Bỏ qua {p.name}: {why}.")
             continue
-        msgs.append((p, msg))
+        ready.append((p, msg))
     if dry_run:
-        lines += [f"(chạy thử) Sẽ gửi {p.name} tới {m['To']}" for p, m in msgs]
-        lines.append(f"Chạy thử: chưa gửi thư nào ({len(msgs)} thư sẵn sàng). Thêm --gui-that để gửi thật.")
+        lines += [f"(chạy thử) Sẽ gửi {p.name} tới {_recipients(m)} qua {config.host}:{config.port}"
+                  for p, m in ready]
+        lines.append(f"Chạy thử: chưa gửi thư nào ({len(ready)} thư sẵn sàng). Thêm --gui-that để gửi thật.")
         return lines
-    secret = os.environ.get(PASSWORD_ENV) or (password() if password and config.user else "")
+    if not ready:
+        lines.append("Không có thư nào để gửi.")
+        return lines
+    secret = ""
+    if config.user:
+        secret = os.environ.get(PASSWORD_ENV) or (password() if password else "")
+        if not secret:
+            raise MailError(f"Chưa có mật khẩu thư điện tử cho '{config.user}': đặt biến môi trường {PASSWORD_ENV} "
+                            "hoặc chạy lệnh trong cửa sổ dòng lệnh để được hỏi mật khẩu.")
+    sent = 0
     try:
         if config.security == "ssl":
-            server: smtplib.SMTP = smtplib.SMTP_SSL(config.host, config.port, timeout=30,
-                                                     context=ssl.create_default_context())
+            server: smtplib.SMTP = smtplib.SMTP_SSL(config.host, config.port, timeout=config.timeout,
+                                                     context=config.ssl_context())
         else:
-            server = smtplib.SMTP(config.host, config.port, timeout=30)
-            if config.security == "starttls":
-                server.starttls(context=ssl.create_default_context())
+            server = smtplib.SMTP(config.host, config.port, timeout=config.timeout)
         with server:
+            if config.security == "starttls":
+                server.starttls(context=config.ssl_context())
             if config.user:
                 server.login(config.user, secret)
-            for p, m in msgs:
-                server.send_message(m)
-                lines.append(f"Đã gửi {p.name} tới {m['To']}")
+            for p, m in ready:
+                try:
+                    server.send_message(m, from_addr=config.from_addr or None)
+                except (smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError, smtplib.SMTPSenderRefused) as exc:
+                    lines.append(f"KHÔNG gửi được {p.name} tới {_recipients(m)}: máy chủ từ chối ({_smtp_reason(exc)}).")
+                    if isinstance(exc, smtplib.SMTPSenderRefused):
+                        raise
+                    continue
+                sent += 1
+                lines.append(f"Đã gửi {p.name} tới {_recipients(m)}")
+    except smtplib.SMTPAuthenticationError:
+        raise MailError(f"Máy chủ {config.host} không chấp nhận tên đăng nhập '{config.user}' hoặc mật khẩu.") from None
     except (OSError, smtplib.SMTPException) as exc:
-        raise MailError(f"Gửi thư qua {config.host}:{config.port} không được ({exc}). Những thư đã gửi: "
-                        f"{sum(1 for x in lines if x.startswith('Đã gửi'))}.") from None
+        raise MailError(f"Gửi thư qua {config.host}:{config.port} không được ({_smtp_reason(exc)}). "
+                        f"Đã gửi {sent}/{len(ready)} thư" + (": " + "; ".join(lines) if lines else ".")) from None
+    lines.append(f"Đã gửi {sent}/{len(ready)} thư qua {config.host}:{config.port}.")
     return lines
+
+
+def _smtp_reason(exc: BaseException) -> str:
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return "; ".join(f"{r}: {code} {msg.decode(errors='replace') if isinstance(msg, bytes) else msg}"
+                         for r, (code, msg) in exc.recipients.items())
+    if isinstance(exc, smtplib.SMTPResponseException):
+        err = exc.smtp_error.decode(errors="replace") if isinstance(exc.smtp_error, bytes) else exc.smtp_error
+        return f"{exc.smtp_code} {err}"
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return str(exc) or type(exc).__name__

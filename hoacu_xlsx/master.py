@@ -198,6 +198,12 @@ class _Styles:
         self.grey = wb.add_format({"font_color": "#7F7F7F", "italic": True})
 
 
+def _names(units: list[Any], most: int = 25) -> str:
+    """Unit names for one cell; long lists (district rounds) are shortened."""
+    names = [u.name for u in units]
+    return ", ".join(names) if len(names) <= most else f"{', '.join(names[:most])} và {len(names) - most} đơn vị khác"
+
+
 def _table_header(ws: Any, st: _Styles, row: int, headers: list[str], officer: set[str] | None = None) -> None:
     for c, h in enumerate(headers):
         ws.write_string(row, c, h, st.officer_header if officer and h in officer else st.header)
@@ -242,14 +248,14 @@ def _dashboard(wb: Any, st: _Styles, pic: P.Picture) -> None:
         x = a.assignment
         ws.write_string(r, 0, f"Mục {x.item}", st.text)
         ws.write_string(r, 1, x.title, st.wrap)
-        ws.write_string(r, 2, ", ".join(u.name for u in a.units_assigned), st.wrap)
+        ws.write_string(r, 2, _names(a.units_assigned), st.wrap)
         ws.write_number(r, 3, len(a.units_assigned), st.text)
         if x.nominations:
             ws.write_number(r, 4, len(a.units_submitted), st.text)
             ws.write_number(r, 5, a.nominations, st.text)
             ws.write_string(r, 6, a.quota_text, st.wrap)
             ws.write_string(r, 7, "Đạt" if a.quota_met else "Chưa đạt", st.text)
-            ws.write_string(r, 8, ", ".join(u.name for u in a.late_units), st.wrap)
+            ws.write_string(r, 8, _names(a.late_units), st.wrap)
         else:
             ws.write_string(r, 6, "Nhiệm vụ, không đề xuất", st.grey)
     ws.conditional_format(top + 1, 7, r, 7, {"type": "cell", "criteria": "==", "value": '"Đạt"', "format": st.ok})

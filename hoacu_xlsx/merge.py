@@ -28,7 +28,8 @@ from hoacu_xlsx.problems import ERROR, WARNING, Problem
 from hoacu_xlsx.store import FileRecord, Store
 
 SHEET_FILES_NOTE = "sổ tổng hợp › Nhật ký tệp"
-PARALLEL_MIN_FILES = 24   # below this, a worker pool costs more than it saves
+PARALLEL_MIN_FILES = 24
+READ_BATCH = 128   # below this, a worker pool costs more than it saves
 LOCK_NAME = "merge.lock"
 
 
@@ -92,13 +93,19 @@ def _read_one(data: bytes) -> tuple[dict[str, Any] | None, str | None]:
 
 
 def read_many(blobs: list[bytes], workers: int | None = None) -> Iterator[tuple[dict[str, Any] | None, str | None]]:
-    """Read workbooks in order, in worker processes when there are enough of them to pay off."""
+    """Read workbooks in order, in worker processes when there are enough of them to pay off.
+
+    Work is handed out in batches so that only a batch of file contents and results is in
+    flight at a time (peak memory stays flat however many files there are).
+    """
     if len(blobs) < PARALLEL_MIN_FILES or (workers or os.cpu_count() or 1) < 2:
         yield from (_read_one(b) for b in blobs)
         return
     n = workers or min(os.cpu_count() or 2, 8)
     with ProcessPoolExecutor(max_workers=n) as pool:
-        yield from pool.map(_read_one, blobs, chunksize=max(1, min(32, len(blobs) // (n * 4))))
+        for start in range(0, len(blobs), READ_BATCH):
+            batch = blobs[start:start + READ_BATCH]
+            yield from pool.map(_read_one, batch, chunksize=max(1, len(batch) // (n * 4)))
 
 
 # --------------------------------------------------------------------------- report
@@ -190,7 +197,7 @@ def _run_locked(catalogue: Catalogue, workdir: Path, inbox: Path, now: datetime,
     store = Store.open(workdir)
     try:
         known = store.reader_versions()
-        fresh: list[tuple[Any, bytes]] = []      # (incoming, bytes) to read
+        fresh: list[Any] = []                    # incoming workbooks to read
         rejected: list[Any] = []
         sightings: list[tuple[str, str]] = []
         email_info: list[tuple[str, str | None, str | None]] = []
@@ -213,30 +220,28 @@ def _run_locked(catalogue: Catalogue, workdir: Path, inbox: Path, now: datetime,
                 if inc.fmt is None or any(p.is_error for p in inc.problems):
                     rejected.append(inc)
                 else:
-                    fresh.append((inc, inc.data))
+                    fresh.append(inc)
         elif not inbox.exists():
             notices.append(Problem(str(inbox), "Không có thư mục inbox/; chỉ dựng lại sổ tổng hợp từ kho dữ liệu.",
                                    WARNING, "no_inbox"))
-        blobs = [b for _, b in fresh]
-        reading: Iterable[Any] = read_many(blobs)
-        if progress and blobs:
-            reading = progress(reading, len(blobs))
-        results = list(reading)
-        del blobs
+        reading: Iterable[Any] = read_many([inc.data for inc in fresh])
+        if progress and fresh:
+            reading = progress(reading, len(fresh))
 
         store.begin()
         try:
             stamp = now.isoformat(timespec="seconds")
-            for (inc, data), (raw, err) in zip(fresh, results):
+            for inc, (raw, err) in zip(fresh, reading):   # stored as read: one file's cells in memory at a time
                 payload = {"intake": [p.to_dict() for p in inc.problems]}
                 if raw is not None:
                     payload.update(raw)
                 else:
                     payload["error"] = err
                 store.add_file(FileRecord(
-                    inc.sha256, inc.name, inc.origin, inc.fmt, len(data), _first_seen(stamp, mtimes.get(inc.sha256)),
+                    inc.sha256, inc.name, inc.origin, inc.fmt, len(inc.data),
+                    _first_seen(stamp, mtimes.get(inc.sha256)),
                     inc.received_at.isoformat() if inc.received_at else None, inc.sender,
-                    store.archive(inc.sha256, data, inc.fmt), READER_VERSION, payload))
+                    store.archive(inc.sha256, inc.data, inc.fmt), READER_VERSION, payload))
             for inc in rejected:
                 store.add_file(FileRecord(
                     inc.sha256, inc.name, inc.origin, inc.fmt, len(inc.data), _first_seen(stamp, mtimes.get(inc.sha256)),
@@ -455,6 +460,10 @@ def build_picture(catalogue: Catalogue, store: Store, now: datetime) -> P.Pictur
                                                officer.get(n.nomination_id, {})))
     problems += cross_duplicates([r.nomination for r in nominations if r.state == P.NOM_CURRENT])
     cur_problem_files = {e.name for e in entries if e.sha256 in current_files}
+    counted_by_unit: dict[str, int] = defaultdict(int)
+    for r in nominations:
+        if r.state == P.NOM_CURRENT:
+            counted_by_unit[r.unit.id] += 1
 
     # units
     statuses: list[P.UnitStatus] = []
@@ -468,7 +477,7 @@ def build_picture(catalogue: Catalogue, store: Store, now: datetime) -> P.Pictur
             st.latest_file, st.received_at, st.version = latest.name, latest.received_at, latest.version
             st.first_received_at = es[0].received_at
             st.late = _is_late(es[0].received_at, catalogue)
-            st.nominations = sum(1 for r in nominations if r.unit.id == unit.id and r.state == P.NOM_CURRENT)
+            st.nominations = counted_by_unit[unit.id]
             st.errors = sum(e.errors for e in cur)
             st.warnings = sum(e.warnings for e in cur)
             if st.errors or st.nominations == 0:
@@ -500,13 +509,10 @@ def build_picture(catalogue: Catalogue, store: Store, now: datetime) -> P.Pictur
         summaries.append(P.AssignmentSummary(a, assigned, submitted, total, dict(per_unit), met, late))
 
     # problems of replaced files stay in the file log only; the problem list shows current files and rejects
-    shown = [p for p in problems if p.file in cur_problem_files or not _file_identified(p.file, entries)]
+    identified = {e.name for e in entries if e.unit_id}
+    shown = [p for p in problems if p.file in cur_problem_files or p.file not in identified]
     entries.sort(key=lambda e: (e.received_at, e.name))
     return P.Picture(catalogue, now, summaries, statuses, nominations, shown, entries)
-
-
-def _file_identified(name: str, entries: list[P.FileEntry]) -> bool:
-    return any(e.name == name and e.unit_id for e in entries)
 
 
 def _received(rec: FileRecord, overrides: dict[str, str]) -> tuple[datetime, str]:

@@ -8,7 +8,7 @@ Messages are Vietnamese (NFC) because the officer and the units read them.
 from __future__ import annotations
 
 import unicodedata
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 
 ERROR = "error"      # keeps the row (or file) from counting
 WARNING = "warning"  # reported, the row still counts
@@ -37,7 +37,7 @@ class Problem:
         return self.severity == ERROR
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        return {f: getattr(self, f) for f in _FIELDS}
 
     def where(self) -> str:
         """Human-readable location: 'tệp › sheet › ô'."""
@@ -51,3 +51,6 @@ class Problem:
     def __str__(self) -> str:
         label = SEVERITY_LABEL.get(self.severity, self.severity)
         return f"[{label}] {self.where()}: {self.message}"
+
+
+_FIELDS = tuple(f.name for f in fields(Problem))

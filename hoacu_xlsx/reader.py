@@ -22,6 +22,7 @@ from typing import Any
 from hoacu_xlsx import fields as F
 from hoacu_xlsx import meta as M
 from hoacu_xlsx.catalogue import Assignment, Catalogue, Unit
+from hoacu_xlsx.normalize import fold_key
 from hoacu_xlsx.problems import ERROR, WARNING, Problem
 
 READER_VERSION = 1
@@ -153,10 +154,7 @@ class Grid:
         return {c: v for (rr, c), v in self.cells.items() if rr == r}
 
 
-def _fold(s: str) -> str:
-    from hoacu_xlsx.normalize import fold_key
-
-    return fold_key(s)
+_fold = fold_key
 
 
 # --------------------------------------------------------------------------- locating tables

@@ -181,10 +181,8 @@ class Store:
         if not dest.exists():
             dest.parent.mkdir(parents=True, exist_ok=True)
             tmp = dest.with_name(dest.name + f".{os.getpid()}.tmp")
-            with open(tmp, "wb") as fh:
+            with open(tmp, "wb") as fh:   # complete before it gets its name: a killed merge leaves no half copy
                 fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
             os.replace(tmp, dest)
         return rel.as_posix()
 
