@@ -14,6 +14,7 @@ import dataclasses
 import hashlib
 import json
 import os
+import sqlite3
 import zlib
 from collections import defaultdict
 from concurrent.futures import ProcessPoolExecutor
@@ -228,25 +229,22 @@ def _run_locked(catalogue: Catalogue, workdir: Path, inbox: Path, now: datetime,
         if progress and fresh:
             reading = progress(reading, len(fresh))
 
+        stamp = now.isoformat(timespec="seconds")
+
+        def record(inc: Any, payload: dict[str, Any], archive: str | None) -> None:
+            payload["intake"] = [p.to_dict() for p in inc.problems]
+            store.add_file(FileRecord(
+                inc.sha256, inc.name, inc.origin, inc.fmt, len(inc.data), _first_seen(stamp, mtimes.get(inc.sha256)),
+                inc.received_at.isoformat() if inc.received_at else None, inc.sender, archive, READER_VERSION,
+                payload))
+            inc.data = b""  # stored and archived: free it
+
         store.begin()
         try:
-            stamp = now.isoformat(timespec="seconds")
-            for inc, (raw, err) in zip(fresh, reading):   # stored as read: one file's cells in memory at a time
-                payload = {"intake": [p.to_dict() for p in inc.problems]}
-                if raw is not None:
-                    payload.update(raw)
-                else:
-                    payload["error"] = err
-                store.add_file(FileRecord(
-                    inc.sha256, inc.name, inc.origin, inc.fmt, len(inc.data),
-                    _first_seen(stamp, mtimes.get(inc.sha256)),
-                    inc.received_at.isoformat() if inc.received_at else None, inc.sender,
-                    store.archive(inc.sha256, inc.data, inc.fmt), READER_VERSION, payload))
+            for inc, (raw, err) in zip(fresh, reading):   # stored as read: a batch of files in memory at a time
+                record(inc, raw if raw is not None else {"error": err}, store.archive(inc.sha256, inc.data, inc.fmt))
             for inc in rejected:
-                store.add_file(FileRecord(
-                    inc.sha256, inc.name, inc.origin, inc.fmt, len(inc.data), _first_seen(stamp, mtimes.get(inc.sha256)),
-                    inc.received_at.isoformat() if inc.received_at else None, inc.sender, None, READER_VERSION,
-                    {"intake": [p.to_dict() for p in inc.problems], "rejected": True}))
+                record(inc, {"rejected": True}, None)
             for sha, name in sightings:
                 store.note_sighting(sha, name)
             for sha, date_iso, sender in email_info:
@@ -266,6 +264,11 @@ def _run_locked(catalogue: Catalogue, workdir: Path, inbox: Path, now: datetime,
                         notices.append(Problem(SHEET_FILES_NOTE, f"Không hiểu thời điểm nhận '{when}' cán bộ ghi cho "
                                                f"tệp mã {key}; ghi dạng dd/mm/yyyy hh:mm.", WARNING, "bad_override"))
             store.commit()
+        except (OSError, sqlite3.Error) as exc:
+            store.rollback()
+            raise MergeError(f"Không ghi được kho dữ liệu '{store.root}' ({exc}); ổ đĩa có thể đã đầy hoặc thư mục "
+                             "không cho ghi. Lần gộp này được hủy, không mất dữ liệu đã có; hãy chạy lại sau khi "
+                             "khắc phục.") from None
         except BaseException:
             store.rollback()
             raise
