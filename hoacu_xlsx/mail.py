@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from email import policy
 from email.errors import HeaderParseError
+from email.header import Header
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.parser import BytesParser
@@ -114,16 +115,45 @@ def _html(body: str) -> str:
             f'<body style="font-family: Arial, sans-serif; font-size: 11pt">\n{paras}</body></html>\n')
 
 
+def _words(text: str, header_name: str) -> str:
+    """``text`` as RFC 2047 encoded words folded at 76 columns, or as is when it is short ASCII.
+
+    Done here rather than left to ``policy.SMTP``: Python's folder (3.11) drops the space
+    between two encoded words when it folds at a space, so a long subject would reach the
+    unit as "…Ban Tuyên giáoĐảng ủy xã". ``Header`` keeps spaces inside the encoded text.
+    """
+    text = _nfc(text)
+    if text.isascii() and len(text) + len(header_name) + 2 <= 78:
+        return text
+    return Header(text, "utf-8", header_name=header_name).encode(linesep="\n", maxlinelen=76)
+
+
+def _address_header(addresses: list[Address], header_name: str) -> str:
+    """Pre-folded address list: each display name encoded, each <addr> on its own line."""
+    parts = []
+    for a in addresses:
+        if not a.display_name:
+            parts.append(a.addr_spec)
+            continue
+        name = a.display_name
+        if name.isascii():
+            name = '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
+            parts.append(f"{name}\n <{a.addr_spec}>")
+        else:
+            parts.append(f"{_words(name, header_name)}\n <{a.addr_spec}>")
+    return ",\n ".join(parts)
+
+
 def _message(catalogue: Catalogue, to: list[Address], subject: str, body: str,
              now: datetime | None = None) -> EmailMessage:
     """A draft: UTF-8 text with an HTML alternative, dated, with a Message-ID and ``X-Unsent: 1``."""
     msg = EmailMessage(policy=policy.SMTP)
     sender = _sender(catalogue)
     if sender:
-        msg["From"] = sender
+        msg.set_raw("From", _address_header(sender, "From"))
     if to:
-        msg["To"] = to
-    msg["Subject"] = _nfc(subject)
+        msg.set_raw("To", _address_header(to, "To"))
+    msg.set_raw("Subject", _words(subject, "Subject"))
     msg["Date"] = format_datetime((now or datetime.now()).astimezone())
     domain = sender[0].domain if sender else "hoacu-xlsx.invalid"
     msg["Message-ID"] = make_msgid(domain=domain)
@@ -478,7 +508,7 @@ def send_drafts(paths: list[Path], config: SmtpConfig, *, dry_run: bool = True,
         if not secret:
             raise MailError(f"Chưa có mật khẩu thư điện tử cho '{config.user}': đặt biến môi trường {PASSWORD_ENV} "
                             "hoặc chạy lệnh trong cửa sổ dòng lệnh để được hỏi mật khẩu.")
-    sent = 0
+    sent: list[str] = []
     try:
         if config.security == "ssl":
             server: smtplib.SMTP = smtplib.SMTP_SSL(config.host, config.port, timeout=config.timeout,
@@ -493,19 +523,21 @@ def send_drafts(paths: list[Path], config: SmtpConfig, *, dry_run: bool = True,
             for p, m in ready:
                 try:
                     server.send_message(m, from_addr=config.from_addr or None)
-                except (smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError, smtplib.SMTPSenderRefused) as exc:
+                except (smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError) as exc:
                     lines.append(f"KHÔNG gửi được {p.name} tới {_recipients(m)}: máy chủ từ chối ({_smtp_reason(exc)}).")
-                    if isinstance(exc, smtplib.SMTPSenderRefused):
-                        raise
                     continue
-                sent += 1
+                sent.append(p.name)
                 lines.append(f"Đã gửi {p.name} tới {_recipients(m)}")
     except smtplib.SMTPAuthenticationError:
         raise MailError(f"Máy chủ {config.host} không chấp nhận tên đăng nhập '{config.user}' hoặc mật khẩu.") from None
+    except UnicodeEncodeError:
+        raise MailError("Tên đăng nhập hoặc mật khẩu có ký tự có dấu: thư viện SMTP chỉ gửi được ký tự không dấu "
+                        "(ASCII). Hãy dùng mật khẩu ứng dụng không dấu.") from None
     except (OSError, smtplib.SMTPException) as exc:
+        done = f" ({', '.join(sent)})" if sent else ""
         raise MailError(f"Gửi thư qua {config.host}:{config.port} không được ({_smtp_reason(exc)}). "
-                        f"Đã gửi {sent}/{len(ready)} thư" + (": " + "; ".join(lines) if lines else ".")) from None
-    lines.append(f"Đã gửi {sent}/{len(ready)} thư qua {config.host}:{config.port}.")
+                        f"Đã gửi {len(sent)}/{len(ready)} thư{done}; chạy lại chỉ với các thư còn lại.") from None
+    lines.append(f"Đã gửi {len(sent)}/{len(ready)} thư qua {config.host}:{config.port}.")
     return lines
 
 
