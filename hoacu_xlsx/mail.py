@@ -39,6 +39,7 @@ from email.utils import format_datetime, make_msgid
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable
 
+from hoacu_xlsx import catalogue as C
 from hoacu_xlsx.catalogue import Catalogue, Unit
 
 if TYPE_CHECKING:  # imported lazily at run time: mail must not pull in the merge machinery
@@ -184,8 +185,8 @@ def _signature(c: Catalogue) -> str:
 def _send_back_to(c: Catalogue) -> str:
     r = c.receiver
     who = r.title + (f" ({r.name})" if r.name else "")
-    where = f" theo địa chỉ {r.email}" if r.email else " (trả lời thư này)"
-    return f"{c.issuer}, qua {who},{where}"
+    where = f", theo địa chỉ {r.email}" if r.email else " (trả lời thư này)"
+    return f"{c.issuer}, qua {who}{where}"
 
 
 def _dispatch(c: Catalogue) -> str:
@@ -334,7 +335,7 @@ def reminder_for(catalogue: Catalogue, picture: Picture, status, feedback_dir: P
         to = parse_addresses(unit.email, unit.name)
     except ValueError:
         to = []
-    msg = _message(c, to, subject, body, now or picture.now)
+    msg = _message(c, to, subject, body, now)
     if attach:
         _attach(msg, attach[0].read_bytes(), attach[1])
     return msg
@@ -344,8 +345,9 @@ def write_reminders(catalogue: Catalogue, picture: Picture, outdir: Path, feedba
                     now: datetime | None = None, *, outbox: Path | None = None) -> list[Path]:
     """``NhacNho_{year}_{unit}.eml`` for each unit not submitted or with problems (``SUBMITTED_ERRORS``).
 
-    The wording follows ``picture.days_left``; ``now`` (default ``picture.now``) dates the
-    messages. With ``outbox``, a unit that has not submitted gets its blank workbook again.
+    The wording follows ``picture.days_left`` (the picture's own ``now``, which ``remind
+    --now`` sets); ``now`` only dates the messages (default: the real time — sending
+    re-dates them anyway). With ``outbox``, a unit that has not submitted gets its blank workbook again.
     Reminders left from an earlier run for units that are now fine are removed, so that
     ``send reminders/*.eml`` never nags a unit that has already done its part.
     """
@@ -404,6 +406,9 @@ class SmtpConfig:
         except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
             raise MailError(f"Không đọc được cấu hình thư trong '{path}': {exc}.") from None
         smtp = data.get("smtp")
+        if smtp is None and Path(path).resolve() == C.builtin_path().resolve():
+            raise MailError("Chưa cấu hình máy chủ gửi thư. Chạy 'hoacu-xlsx init' để có danh mục danh_muc.toml "
+                            "trong thư mục làm việc, rồi thêm vào đó bảng [smtp] (host, port, security, user, from).")
         if smtp is None or (isinstance(smtp, dict) and not smtp.get("host")):
             raise MailError(f"Chưa cấu hình máy chủ gửi thư: thêm bảng [smtp] (host, port, security, user, from) "
                             f"vào '{path}'.")
@@ -522,12 +527,16 @@ def send_drafts(paths: list[Path], config: SmtpConfig, *, dry_run: bool = True,
                 server.login(config.user, secret)
             for p, m in ready:
                 try:
-                    server.send_message(m, from_addr=config.from_addr or None)
+                    refused = server.send_message(m, from_addr=config.from_addr or None)
                 except (smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError) as exc:
-                    lines.append(f"KHÔNG gửi được {p.name} tới {_recipients(m)}: máy chủ từ chối ({_smtp_reason(exc)}).")
+                    why = _smtp_reason(exc)
+                    lines.append(f"KHÔNG gửi được {p.name} tới {_recipients(m)}: máy chủ từ chối ({why}).")
                     continue
                 sent.append(p.name)
-                lines.append(f"Đã gửi {p.name} tới {_recipients(m)}")
+                line = f"Đã gửi {p.name} tới {_recipients(m)}"
+                if refused:   # some recipients of the message were refused, the others got it
+                    line += f" — trừ {_smtp_reason(smtplib.SMTPRecipientsRefused(refused))}"
+                lines.append(line)
     except smtplib.SMTPAuthenticationError:
         raise MailError(f"Máy chủ {config.host} không chấp nhận tên đăng nhập '{config.user}' hoặc mật khẩu.") from None
     except UnicodeEncodeError:

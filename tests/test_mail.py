@@ -211,7 +211,7 @@ def test_reminders_are_worded_by_the_deadline(tmp_path, catalogue, now, wording)
     generate.run(catalogue, tmp_path)
     merge.run(catalogue, tmp_path, now=now.astimezone())       # empty inbox: nobody has submitted
     pic = merge.status_picture(catalogue, tmp_path, now.astimezone())
-    paths = mail.write_reminders(catalogue, pic, tmp_path / "reminders", tmp_path / "feedback",
+    paths = mail.write_reminders(catalogue, pic, tmp_path / "reminders", tmp_path / "feedback", now.astimezone(),
                                  outbox=tmp_path / "outbox")
     assert len(paths) == len(catalogue.units_with_nominations())
     msg = parse(tmp_path / "reminders" / "NhacNho_2024_tram_y_te.eml")
@@ -295,8 +295,12 @@ def test_smtp_config_from_the_catalogue(tmp_path):
     assert (c.host, c.port, c.security, c.user, c.from_addr) == ("smtp.example.vn", 587, "starttls",
                                                                  "tdkt@example.vn", "")
     assert mail.SmtpConfig.from_table({"host": "h", "security": "SSL"}).port == 465
-    with pytest.raises(mail.MailError, match=r"Chưa cấu hình máy chủ gửi thư"):
+    with pytest.raises(mail.MailError, match=r"Chưa cấu hình máy chủ gửi thư. Chạy 'hoacu-xlsx init'"):
         mail.SmtpConfig.from_catalogue_file(C.builtin_path())
+    bare = tmp_path / "khong_smtp.toml"
+    bare.write_text(C.builtin_text(), encoding="utf-8")
+    with pytest.raises(mail.MailError, match=r"thêm bảng \[smtp\].*khong_smtp.toml"):
+        mail.SmtpConfig.from_catalogue_file(bare)
     for table, msg in [({"host": "h", "port": "25"}, "'port'"), ({"host": "h", "port": 70000}, "'port'"),
                        ({"host": "h", "security": "tls"}, "starttls, ssl hoặc none"),
                        ({"host": "h", "from": "không"}, "'from'"), ({"host": 5}, "'host'")]:
@@ -372,23 +376,27 @@ def _check_received(env, tmp_path: Path, unit_id: str, rcpt: list[str]) -> None:
 
 def test_send_drafts_api_plain(tmp_path, smtp_server):
     port, handler = smtp_server
-    cat, res = _drafts(tmp_path, mttq="mttq@example.vn, phu@example.vn", doan_thanh_nien="tuchoi@example.vn")
+    cat, res = _drafts(tmp_path, mttq="mttq@example.vn, phu@example.vn", doan_thanh_nien="tuchoi@example.vn",
+                       hoi_lhpn="lhpn@example.vn; tuchoi@example.vn")
     cfg = mail.SmtpConfig("127.0.0.1", port, "none")
     before = {p: p.read_bytes() for p in res.drafts}
     dry = mail.send_drafts(res.drafts, cfg)                       # dry run by default
     assert not handler.envelopes
     assert any(line.startswith("(chạy thử) Sẽ gửi DTTT_2024_cong_an.eml tới congan@example.vn") for line in dry)
-    assert "Chạy thử: chưa gửi thư nào (3 thư sẵn sàng)" in dry[-1]
+    assert "Chạy thử: chưa gửi thư nào (4 thư sẵn sàng)" in dry[-1]
     lines = mail.send_drafts(res.drafts, cfg, dry_run=False)
     assert {p: p.read_bytes() for p in res.drafts} == before      # drafts on disk are left as they were
     got = {e.rcpt_tos[0]: e for e in handler.envelopes}
-    assert set(got) == {"congan@example.vn", "mttq@example.vn"}
+    assert set(got) == {"congan@example.vn", "mttq@example.vn", "lhpn@example.vn"}
     _check_received(got["congan@example.vn"], tmp_path, "cong_an", ["congan@example.vn"])
     _check_received(got["mttq@example.vn"], tmp_path, "mttq", ["mttq@example.vn", "phu@example.vn"])
     assert all(e.mail_from == "tdkt@example.vn" for e in handler.envelopes)
     assert any(line.startswith("KHÔNG gửi được DTTT_2024_doan_thanh_nien.eml") and "550" in line for line in lines)
     assert any(line.startswith("Bỏ qua DTTT_2024_tram_y_te.eml: thư chưa có địa chỉ người nhận") for line in lines)
-    assert lines[-1] == f"Đã gửi 2/3 thư qua 127.0.0.1:{port}."
+    _check_received(got["lhpn@example.vn"], tmp_path, "hoi_lhpn", ["lhpn@example.vn"])
+    assert any(line.startswith("Đã gửi DTTT_2024_hoi_lhpn.eml tới lhpn@example.vn, tuchoi@example.vn — trừ "
+                               "tuchoi@example.vn: 550") for line in lines)
+    assert lines[-1] == f"Đã gửi 3/4 thư qua 127.0.0.1:{port}."
 
 
 def test_send_through_local_smtp_server_cli(tmp_path, smtp_server):
@@ -469,3 +477,24 @@ def test_server_down_is_a_vietnamese_error(tmp_path):
     cfg = mail.SmtpConfig("127.0.0.1", _free_port(), "none", timeout=5)
     with pytest.raises(mail.MailError, match=r"Gửi thư qua 127\.0\.0\.1:\d+ không được .*Đã gửi 0/1 thư"):
         mail.send_drafts(res.drafts, cfg, dry_run=False)
+
+
+def test_remind_command_writes_and_sends_reminders(tmp_path, smtp_server):
+    port, handler = smtp_server
+    cfg = catalogue_with_emails(tmp_path, f'\n[smtp]\nhost = "127.0.0.1"\nport = {port}\nsecurity = "none"\n')
+    cli = [sys.executable, "-m", "hoacu_xlsx"]
+    for args in (["generate"], ["merge"]):
+        done = subprocess.run(cli + args + ["--dir", str(tmp_path), "--config", str(cfg)], capture_output=True,
+                              text=True)
+        assert done.returncode == 0, done.stderr
+    remind = cli + ["remind", "--dir", str(tmp_path), "--config", str(cfg), "--now", "03/06/2024", "--send"]
+    dry = subprocess.run(remind, capture_output=True, text=True)
+    assert dry.returncode == 0, dry.stderr
+    assert "Đã ghi 15 thư nhắc" in dry.stdout and "Chạy thử" in dry.stdout and not handler.envelopes
+    real = subprocess.run(remind + ["--gui-that"], capture_output=True, text=True)
+    assert real.returncode == 0, real.stderr
+    (env,) = handler.envelopes                                     # only Công an xã has an address
+    assert env.rcpt_tos == ["congan@example.vn"]
+    msg = message_from_bytes(env.content, policy=policy.default)
+    assert msg["Subject"] == "[UBND xã Hòa Cư] Nhắc gửi đề xuất điển hình tiên tiến năm 2024 – Công an xã"
+    assert "đã quá hạn 3 ngày" in body_of(msg) and msg["X-Unsent"] is None
