@@ -233,7 +233,7 @@ def _write(path: Path, msg: EmailMessage) -> Path:
     return path
 
 
-def _address_problem(unit: Unit) -> str | None:
+def address_problem(unit: Unit) -> str | None:
     """Why a unit's draft has no usable To address, or None when it has one."""
     if not unit.email.strip():
         return unit.name
@@ -254,7 +254,7 @@ def write_drafts(catalogue: Catalogue, built: Iterable[Built], *,
     drafts, missing = [], []
     for b in built:
         drafts.append(_write(b.path.with_suffix(".eml"), draft_for(catalogue, b.unit, b.path, now=now)))
-        problem = _address_problem(b.unit)
+        problem = address_problem(b.unit)
         if problem:
             missing.append(problem)
     return drafts, missing
