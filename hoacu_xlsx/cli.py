@@ -305,8 +305,9 @@ def _smtp_send(env: Env, paths: list[Path], really: bool) -> None:
         click.echo(line)
 
 
-@main.command(help="Ghi thư nhắc (.eml) vào reminders/ cho đơn vị chưa nộp hoặc có lỗi (kèm tệp phản hồi), "
-                   "lời lẽ theo số ngày trước/sau hạn. Chỉ gửi khi có --send (và chạy thử nếu thiếu --gui-that).")
+@main.command(help="Ghi thư nhắc (.eml) vào reminders/ cho đơn vị chưa nộp hoặc có lỗi (kèm tệp phản hồi, hoặc sổ "
+                   "trống cho đơn vị chưa nộp), lời lẽ theo số ngày trước/sau hạn. Chỉ gửi khi có --send, và chỉ "
+                   "chạy thử nếu thiếu --gui-that.")
 @click.option("--now", "now_text", default=None, metavar="NGÀY", help="Coi như hôm nay là ngày này (dd/mm/yyyy).")
 @click.option("--send", is_flag=True, help="Gửi các thư nhắc qua máy chủ SMTP cấu hình trong [smtp] của danh mục.")
 @click.option("--gui-that", "really", is_flag=True, help="Gửi thật (mặc định chỉ chạy thử, không gửi gì).")
@@ -318,8 +319,13 @@ def remind(workdir: str | None, config: str | None, now_text: str | None, send: 
     env = Env(workdir, config)
     cat = env.catalogue()
     pic = mg.status_picture(cat, env.workdir, _parse_now(now_text))
-    paths = mail.write_reminders(cat, pic, env.workdir / mail.REMINDER_DIR, env.workdir / "feedback")
-    click.echo(f"Đã ghi {len(paths)} thư nhắc vào {env.workdir / mail.REMINDER_DIR}.")
+    paths = mail.write_reminders(cat, pic, env.workdir / mail.REMINDER_DIR, env.workdir / "feedback",
+                                 outbox=env.workdir / "outbox")
+    click.echo(f"{pic.deadline_text()}. Đã ghi {len(paths)} thư nhắc vào {env.workdir / mail.REMINDER_DIR}.")
+    wanted = {p.stem.split("_", 2)[2] for p in paths}
+    missing = [m for s in pic.units if s.unit.id in wanted and (m := mail.address_problem(s.unit))]
+    if missing:
+        click.echo("Chưa có địa chỉ thư (điền 'email' trong danh mục): " + ", ".join(missing))
     if send and paths:
         _smtp_send(env, paths, really)
 
