@@ -262,6 +262,10 @@ def _write_lists(ws: Any, c: Catalogue, assignments: list[Assignment]) -> dict[s
     return refs
 
 
+def _recommended(fd: F.Field, a: Assignment, kind_id: str, base: str) -> bool:
+    return F.field_recommended(fd, kind_id, base)
+
+
 def _kind_condition(a: Assignment, kind_ids: set[str], ref: str) -> str | None:
     """Excel condition 'the row's nominee kind is one of kind_ids'; None means always."""
     labels = [k.label for k in a.nominee_kinds if k.id in kind_ids]
@@ -383,6 +387,7 @@ def _write_entry_sheet(ws: Any, ctx: _Ctx, a: Assignment, lists: dict[str, Any],
     row1 = first + 1
     na_fmt = f.wb.add_format(f.raw("not_applicable"))
     miss_fmt = f.wb.add_format(f.raw("missing"))
+    rec_fmt = f.wb.add_format(f.raw("recommended"))
     for fd in fields:
         col = col_of[fd.key]
         L = xl_col_to_name(col)
@@ -393,12 +398,13 @@ def _write_entry_sheet(ws: Any, ctx: _Ctx, a: Assignment, lists: dict[str, Any],
             if na_cond and na_cond != "FALSE":
                 ws.conditional_format(area, {"type": "formula", "criteria": f"={na_cond}", "format": na_fmt,
                                              "stop_if_true": True})
-        req_kinds = {k.id for k in a.nominee_kinds if F.field_required(fd, a, k.id, k.base)}
-        if not req_kinds:
-            continue
-        cond = _kind_condition(a, req_kinds, f"${loai_col}{row1}")
-        crit = f'AND(COUNTA(${first_in}{row1}:${last_in}{row1})>0,{L}{row1}=""' + (f",{cond})" if cond else ")")
-        ws.conditional_format(area, {"type": "formula", "criteria": "=" + crit, "format": miss_fmt})
+        for which, fmt in ((F.field_required, miss_fmt), (_recommended, rec_fmt)):
+            kinds = {k.id for k in a.nominee_kinds if which(fd, a, k.id, k.base)}
+            if not kinds:
+                continue
+            cond = _kind_condition(a, kinds, f"${loai_col}{row1}")
+            crit = f'AND(COUNTA(${first_in}{row1}:${last_in}{row1})>0,{L}{row1}=""' + (f",{cond})" if cond else ")")
+            ws.conditional_format(area, {"type": "formula", "criteria": "=" + crit, "format": fmt})
 
     ws.freeze_panes(hr + 1, col_of["ten"] + 1)
     ws.protect("", {"select_locked_cells": True, "select_unlocked_cells": True,

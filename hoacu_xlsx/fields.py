@@ -59,13 +59,18 @@ class Field:
     required: frozenset[str] = frozenset()  # nominee bases for which the field is required
     kind: str = "text"              # text | long | year | phone | list | criterion
     criterion: Criterion | None = None
+    recommended: frozenset[str] = frozenset()  # bases for which a blank is a warning, not an error
 
     def required_for(self, base: str) -> bool:
         return base in self.required
 
+    def recommended_for(self, base: str) -> bool:
+        return base in self.recommended
+
 
 ALL = frozenset({"tap_the", "ca_nhan", "ho_gia_dinh"})
 PERSON = frozenset({"ca_nhan"})
+NONE: frozenset[str] = frozenset()
 
 # Fields before the criteria columns.
 HEAD_FIELDS: tuple[Field, ...] = (
@@ -75,13 +80,13 @@ HEAD_FIELDS: tuple[Field, ...] = (
     Field("gioi_tinh", "Giới tính", 9, "Chọn Nam hoặc Nữ (cá nhân).", "genders", PERSON, "list"),
     Field("nam_sinh", "Năm sinh", 9, "Năm sinh, 4 chữ số, ví dụ 1985 (cá nhân, chủ hộ).", None,
           frozenset({"ca_nhan"}), "year"),
-    Field("dan_toc", "Dân tộc", 11, "Chọn dân tộc trong danh sách (cá nhân).", "ethnic", PERSON, "list"),
+    Field("dan_toc", "Dân tộc", 11, "Chọn dân tộc trong danh sách (cá nhân).", "ethnic", NONE, "list",
+          recommended=PERSON),
     Field("chuc_vu_don_vi", "Chức vụ, đơn vị công tác", 22,
-          "Cá nhân: chức vụ, nơi công tác/học tập. Tập thể: đơn vị chủ quản.", None, PERSON),
-    Field("dia_chi", "Địa chỉ (thôn)", 16, "Thôn hoặc địa chỉ nơi ở / trụ sở.", None,
-          frozenset({"tap_the", "ca_nhan", "ho_gia_dinh"})),
+          "Cá nhân: chức vụ, nơi công tác/học tập. Tập thể: đơn vị chủ quản.", None, NONE, recommended=PERSON),
+    Field("dia_chi", "Địa chỉ (thôn)", 16, "Thôn hoặc địa chỉ nơi ở / trụ sở.", None, NONE, recommended=ALL),
     Field("mo_hinh", "Tên mô hình, cách làm hay", 28,
-          "Tên mô hình hoặc cách làm hay mà điển hình đại diện.", None, ALL, "long"),
+          "Tên mô hình hoặc cách làm hay mà điển hình đại diện.", None, NONE, "long", recommended=ALL),
     Field("thanh_tich", "Thành tích tiêu biểu", 36,
           "Tóm tắt thành tích nổi bật (số liệu, kết quả, khen thưởng).", None, ALL, "long"),
 )
@@ -89,12 +94,13 @@ HEAD_FIELDS: tuple[Field, ...] = (
 # Fields after the criteria columns.
 TAIL_FIELDS: tuple[Field, ...] = (
     Field("can_bo_theo_doi", "Cán bộ theo dõi, hỗ trợ", 20,
-          "Họ tên cán bộ được đơn vị phân công theo dõi, hỗ trợ xây dựng điển hình.", None, ALL),
+          "Họ tên cán bộ được đơn vị phân công theo dõi, hỗ trợ xây dựng điển hình.", None, NONE,
+          recommended=ALL),
     Field("hinh_thuc_tuyen_truyen", "Hình thức tuyên truyền dự kiến", 24,
-          "Chọn hình thức tuyên truyền dự kiến (Mục II công văn).", "publicity", ALL, "list"),
+          "Chọn hình thức tuyên truyền dự kiến (Mục II công văn).", "publicity", NONE, "list", recommended=ALL),
     Field("tai_lieu_kinh_nghiem", "Tài liệu kinh nghiệm", 13,
           "Điển hình đã viết lại kinh nghiệm, cách làm hay để làm tài liệu nhân rộng chưa?",
-          "experience", ALL, "list"),
+          "experience", NONE, "list", recommended=ALL),
     Field("dien_thoai", "Điện thoại liên hệ", 14, "Số điện thoại, ví dụ 0912345678.", None, frozenset(), "phone"),
     Field("ghi_chu", "Ghi chú", 20, "Ghi chú thêm (nếu có).", None, frozenset(), "long"),
 )
@@ -129,10 +135,15 @@ def fields_for(assignment: Assignment) -> list[Field]:
 
 
 def field_required(f: Field, assignment: Assignment, kind_id: str, base: str) -> bool:
-    """Is the field required for a row of this nominee kind?"""
+    """Is the field required (a blank is an error) for a row of this nominee kind?"""
     if f.criterion is not None:
         return kind_id in f.criterion.applies_to
     return f.required_for(base)
+
+
+def field_recommended(f: Field, kind_id: str, base: str) -> bool:
+    """Should the field be filled (a blank is a warning) for a row of this nominee kind?"""
+    return f.criterion is None and f.recommended_for(base)
 
 
 def lists_for(catalogue: Catalogue, assignment: Assignment) -> dict[str, tuple[str, ...]]:

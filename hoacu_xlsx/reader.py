@@ -405,10 +405,13 @@ def _locate_table(grids: list[Grid], a: Assignment, lay: M.SheetLayout | None, f
                                     WARNING, "columns_moved", unit.id, g.name))
     table = Table(a.id, g.name, hr + 1, {k: col_letter(c) for k, c in cols.items()})
     for fd in F.fields_for(a):
-        if fd.key not in cols and (fd.required or fd.criterion):
-            problems.append(Problem(file, f"Thiếu cột '{fd.header}' (cột bắt buộc đã bị xóa). Đề nghị dùng lại "
-                                          "sổ gốc hoặc khôi phục cột này.", ERROR, "missing_column", unit.id, g.name,
-                                    a1(hr, max(cols.values()) + 1), fd.header))
+        if fd.key in cols or not (fd.required or fd.criterion or fd.recommended):
+            continue
+        blocking = bool(fd.required or fd.criterion)
+        problems.append(Problem(file, f"Thiếu cột '{fd.header}' (cột {'bắt buộc' if blocking else 'nên có'} đã bị "
+                                      "xóa). Đề nghị dùng lại sổ gốc hoặc khôi phục cột này.",
+                                ERROR if blocking else WARNING, "missing_column", unit.id, g.name,
+                                a1(hr, max(cols.values()) + 1), fd.header))
     # data rows
     field_cols = {c: k for k, c in cols.items()}
     known_cols = set(field_cols)

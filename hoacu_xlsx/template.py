@@ -35,6 +35,7 @@ ROLE_CELLS: dict[str, tuple[str, str]] = {
     "check": ("Q11", ""),
     "missing": ("A13", "Ô bắt buộc còn trống"),
     "not_applicable": ("A14", "Tiêu chí không áp dụng"),
+    "recommended": ("A15", "Ô nên điền còn trống"),
     "heading": ("A16", "Tiêu đề mục trong trang Hướng dẫn"),
     "body": ("A17", "Nội dung trang Hướng dẫn"),
 }
@@ -72,6 +73,7 @@ DEFAULT_FORMATS: dict[str, dict[str, Any]] = {
               "bg_color": "#F2F2F2", "font_color": "#7F7F7F"},
     "missing": {"bg_color": "#FFC7CE", "font_color": "#9C0006"},
     "not_applicable": {"bg_color": "#D9D9D9", "font_color": "#808080", "pattern": 1},
+    "recommended": {"bg_color": "#FFF2CC"},
     "heading": {"font_name": "Times New Roman", "font_size": 12, "bold": True, "font_color": "#1F4E79"},
     "body": {"font_name": "Times New Roman", "font_size": 11, "text_wrap": True, "valign": "top"},
 }
@@ -152,6 +154,7 @@ _ROLE_HELP = {
     "check": "ô 'Tự kiểm tra' cuối mỗi dòng",
     "missing": "màu tô ô bắt buộc còn trống",
     "not_applicable": "màu tô tiêu chí không áp dụng cho loại điển hình của dòng",
+    "recommended": "màu tô ô nên điền còn trống",
     "heading": "tiêu đề các phần trong trang Hướng dẫn",
     "body": "chữ nội dung trong trang Hướng dẫn",
 }
@@ -183,6 +186,8 @@ def load_style(path: Path | None) -> Style:
     for role, (ref, _default) in ROLE_CELLS.items():
         cell = ws[ref]
         fmt = _format_of(cell)
+        if role in _FILL_ROLES and "bg_color" not in fmt:
+            fmt = {}  # a highlight without a fill would hide the warning: keep the built-in colour
         if fmt:
             style.formats[role] = {**DEFAULT_FORMATS[role], **fmt} if not _has_font(cell) else fmt
         if role not in ("stt", "input", "criterion", "check", "input_box") and isinstance(cell.value, str):
@@ -196,6 +201,9 @@ def load_style(path: Path | None) -> Style:
         style.header_height = float(rd.height)
     wb.close()
     return style
+
+
+_FILL_ROLES = ("missing", "not_applicable", "recommended")
 
 
 def _has_font(cell: Any) -> bool:

@@ -154,6 +154,9 @@ def _check_table(table: Table, a: Assignment, c: Catalogue, unit_id: str, file: 
                     add(ERROR, "required_blank", f"Chưa điền '{fd.header}' (bắt buộc"
                                                  + (f" với loại '{kind.label}'" if kind else "") + ").",
                         cell or _ref(table, key, row.row))
+                elif kind is not None and F.field_recommended(fd, kind.id, kind.base):
+                    add(WARNING, "recommended_blank", f"Nên điền '{fd.header}' để theo dõi, nhân rộng điển hình.",
+                        cell or _ref(table, key, row.row))
                 continue
             lname = F.list_name(fd, c)
             if lname and key != "loai_dien_hinh":

@@ -92,7 +92,7 @@ def corpus(tmp_path_factory, catalogue, libreoffice):
     job("cols_inserted.xlsx", "cong_an", [sr("8", 19, 1)], [{"op": "insert_columns", "sheet": "Mục 8",
                                                               "before": "C", "count": 2}])
     job("col_deleted.xlsx", "ban_chqs", [sr("8", 20, 0)],
-        [{"op": "delete_columns", "sheet": "Mục 8", "col": lay("ban_chqs").columns["mo_hinh"], "count": 1}])
+        [{"op": "delete_columns", "sheet": "Mục 8", "col": lay("ban_chqs").columns["thanh_tich"], "count": 1}])
     l7 = lay("truong_mam_non")
     job("merged.xlsx", "truong_mam_non", [sr("7", 21, 0), sr("7", 22, 0)],
         [{"op": "merge", "sheet": "Mục 7", "range": f"{l7.columns['thanh_tich']}{l7.first_data_row}:"
@@ -273,7 +273,7 @@ def cases() -> list[Case]:
         Case("renamed_sheet.xlsx", "hoi_nong_dan", ["sheet_renamed"], ok, 1, "đổi tên"),
         Case("rows_above.xlsx", "tram_y_te", ["rows_shifted"], ok, 1, "dịch"),
         Case("cols_inserted.xlsx", "cong_an", ["columns_moved"], ok, 1, "tiêu đề cột"),
-        Case("col_deleted.xlsx", "ban_chqs", ["missing_column"], bad, 0, "Tên mô hình"),
+        Case("col_deleted.xlsx", "ban_chqs", ["missing_column"], bad, 0, "Thành tích tiêu biểu"),
         Case("merged.xlsx", "truong_mam_non", ["merged_rows"], None, message="gộp"),
         Case("below_table.xlsx", "doan_thanh_nien", ["below_table"], ok, 2, "ngoài vùng bảng"),
         Case("on_instructions.xlsx", "cc_dia_chinh", ["typed_on_instructions"], ok, 1, "Hướng dẫn"),
