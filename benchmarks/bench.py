@@ -161,17 +161,21 @@ def floor_generate(template_file: Path, units: list[C.Unit], out: Path) -> None:
 
 
 def peak_rss_of_merge(workdir: Path, catalogue_json: Path) -> float:
-    """Peak RSS (MB) of a full merge run in a child process (workers included, the largest one)."""
+    """Peak RSS (MB) of a full merge run in a fresh child process: the largest of it and its workers.
+
+    Measured inside the child (its own and its children's maxima), so workers forked earlier by this
+    benchmark process — which holds the plain way's pandas frames — are not counted.
+    """
     code = (
-        "import sys, json, pathlib; sys.path.insert(0, %r);"
+        "import sys, json, pathlib, resource; sys.path.insert(0, %r);"
         "from benchmarks.bench import synthetic_catalogue; from hoacu_xlsx import merge;"
         "cat = synthetic_catalogue(json.load(open(%r))['n']);"
-        "merge.run(cat, pathlib.Path(%r), write_feedback=False)"
+        "merge.run(cat, pathlib.Path(%r), write_feedback=False);"
+        "print(max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,"
+        "          resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))"
     ) % (str(ROOT), str(catalogue_json), str(workdir))
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    subprocess.run([sys.executable, "-c", code], check=True)
-    after = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return max(after, before) / 1024
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
+    return int(out.split()[-1]) / 1024
 
 
 def startup(cmd: list[str], runs: int = 7) -> float:
