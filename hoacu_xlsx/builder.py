@@ -29,7 +29,6 @@ INSTRUCTIONS_SHEET = "Hướng dẫn"
 LISTS_SHEET = "DanhMuc"
 HEADER_ROW = 12          # 1-based row of the table header on entry sheets
 DATA_ROWS = 30           # empty rows offered for nominees (units propose 1–5; 30 leaves room)
-UNIT_LABEL = "Đơn vị:"   # the reader's fallback finds the unit name next to this label
 NUMERIC_META = ("format_version", "year", "header_row:", "first_data_row:", "last_data_row:")
 _INLINE_LIMIT = 255      # Excel's limit for a comma-separated list typed into the validation
 
@@ -297,7 +296,7 @@ def _write_entry_sheet(ws: Any, ctx: _Ctx, a: Assignment, lists: dict[str, Any],
 
     _header_block(ws, ctx, check_col, f"{a.heading} ({a.kind_label})")
     # unit line (the reader's fallback identification) and deadline
-    ws.write_string(5, 0, UNIT_LABEL, f.get("label"))
+    ws.write_string(5, 0, F.UNIT_LABEL, f.get("label"))
     ws.merge_range(5, 1, 5, min(check_col, 6), ctx.unit.name, f.get("label", align="left"))
     ws.merge_range(6, 0, 6, check_col, _deadline_text(ctx), f.get("body", italic=True, text_wrap=False))
     # preparer block (rows 8-9): label / input pairs

@@ -106,6 +106,7 @@ TAIL_FIELDS: tuple[Field, ...] = (
 )
 
 STT_HEADER = "STT"
+UNIT_LABEL = "Đơn vị:"   # above each entry table; the reader's fallback finds the unit name next to it
 CHECK_HEADER = "Tự kiểm tra"
 
 # The preparer of the sheet (one per entry sheet, above the table).

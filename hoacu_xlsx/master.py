@@ -57,10 +57,6 @@ def master_path(workdir: Path, year: int) -> Path:
     return workdir / MASTER_DIR / f"tong_hop_{year}.xlsx"
 
 
-def _dt(v: datetime | None) -> str:
-    return v.strftime("%d/%m/%Y %H:%M") if v else ""
-
-
 def _cell_text(v: Any) -> str:
     if v is None:
         return ""
@@ -219,7 +215,7 @@ def _dashboard(wb: Any, st: _Styles, pic: P.Picture) -> None:
     ws.write_string(0, 0, f"TỔNG HỢP ĐỀ XUẤT ĐIỂN HÌNH TIÊN TIẾN NĂM {c.year} — {c.issuer.upper()}", st.title)
     ws.write_string(1, 0, c.round_title, st.sub)
     ws.write_string(2, 0, pic.deadline_text(), st.bold)
-    ws.write_string(3, 0, f"Cập nhật lúc {_dt(pic.now)}", st.sub)
+    ws.write_string(3, 0, f"Cập nhật lúc {P.format_dt(pic.now)}", st.sub)
     by = {s: 0 for s in (P.NOT_SUBMITTED, P.SUBMITTED_OK, P.SUBMITTED_ERRORS, P.LATE)}
     for s in pic.units:
         by[s.status] = by.get(s.status, 0) + 1
@@ -290,7 +286,8 @@ def _units(wb: Any, st: _Styles, pic: P.Picture) -> None:
     ws.freeze_panes(1, 2)
     for r, s in enumerate(pic.units, start=1):
         ws.write_row(r, 0, [s.unit.id, s.unit.name, s.unit.kind, ", ".join(f"Mục {a}" for a in s.assignments),
-                            s.status, s.latest_file, _dt(s.received_at), _dt(s.first_received_at)])
+                            s.status, s.latest_file, P.format_dt(s.received_at),
+                            P.format_dt(s.first_received_at)])
         if s.version:
             ws.write_number(r, 8, s.version)
         ws.write_row(r, 9, [s.nominations, s.errors, s.warnings, s.unit.email])
@@ -340,7 +337,7 @@ def _nominations(wb: Any, st: _Styles, pic: P.Picture) -> None:
         original = " ".join(n.original_name.split())
         values += [n.original_name if original != v.get("ten", "") else "", summary, detail]
         values += [v.get(f.key, "") for f in tail]
-        values += [n.file, n.sheet, n.row, _dt(row.received_at)]
+        values += [n.file, n.sheet, n.row, P.format_dt(row.received_at)]
         values += [row.officer.get(k, "") for k in OFFICER_COLUMNS]
         for c, val in enumerate(values):
             fmt = st.officer if c >= officer_col0 else None
@@ -394,7 +391,8 @@ def _files(wb: Any, st: _Styles, pic: P.Picture, overrides: dict[str, str]) -> N
     ws.freeze_panes(1, 1)
     how = {"token": "mã xác nhận", "meta": "trang _meta", "sheet": "tên trong sổ", "filename": "tên tệp"}
     for r, f in enumerate(pic.files, start=1):
-        ws.write_row(r, 0, [f.name, f.origin or "", f.fmt or "", round(f.size / 1024, 1), _dt(f.received_at),
+        ws.write_row(r, 0, [f.name, f.origin or "", f.fmt or "", round(f.size / 1024, 1),
+                            P.format_dt(f.received_at),
                             f.received_source, f.sender or "", f.unit_name, how.get(f.identified_by or "", "")])
         if f.version:
             ws.write_number(r, 9, f.version)

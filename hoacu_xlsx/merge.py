@@ -274,7 +274,7 @@ def _run_locked(catalogue: Catalogue, workdir: Path, inbox: Path, now: datetime,
             raise
 
         pic = build_picture(catalogue, store, now)
-        overrides = {sha[:12]: _fmt_dt(_parse_when(v)) for sha, v in store.received_overrides().items()}
+        overrides = {sha[:12]: P.format_dt(_parse_when(v)) for sha, v in store.received_overrides().items()}
         try:
             MS.write_master(pic, mpath, overrides)
         except MS.MasterWriteError as exc:
@@ -303,10 +303,6 @@ def _first_seen(stamp: str, mtime: float | None) -> str:
         return stamp
     seen = datetime.fromtimestamp(mtime).astimezone()
     return min(seen.isoformat(timespec="seconds"), stamp, key=lambda s: datetime.fromisoformat(s))
-
-
-def _fmt_dt(dt: datetime | None) -> str:
-    return dt.strftime("%d/%m/%Y %H:%M") if dt else ""
 
 
 # --------------------------------------------------------------------------- picture

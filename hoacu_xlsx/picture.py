@@ -32,6 +32,11 @@ FILE_REJECTED = "Không đọc được / bị từ chối"
 FILE_UNIDENTIFIED = "Không xác định được đơn vị"
 
 
+def format_dt(value: datetime | None) -> str:
+    """Times as the officer reads them: dd/mm/yyyy hh:mm."""
+    return value.strftime("%d/%m/%Y %H:%M") if value else ""
+
+
 @dataclass
 class FileEntry:
     sha256: str

@@ -211,7 +211,7 @@ def _meta_of(grids: list[Grid]) -> tuple[M.Meta | None, str | None]:
 
 def _unit_name_in_sheets(grids: list[Grid]) -> str | None:
     """The unit name written next to 'Đơn vị:' above an entry table."""
-    label = _fold(F_UNIT_LABEL)
+    label = _fold(F.UNIT_LABEL)
     for g in grids:
         near_top = sorted((rc, v) for rc, v in g.cells.items()
                           if rc[0] <= HEADER_SCAN_ROWS and isinstance(v, str) and len(v) < 12)
@@ -224,7 +224,6 @@ def _unit_name_in_sheets(grids: list[Grid]) -> str | None:
     return None
 
 
-F_UNIT_LABEL = "Đơn vị:"
 
 
 @functools.lru_cache(maxsize=256)
