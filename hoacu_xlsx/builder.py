@@ -31,6 +31,7 @@ HEADER_ROW = 12          # 1-based row of the table header on entry sheets
 DATA_ROWS = 30           # empty rows offered for nominees (units propose 1–5; 30 leaves room)
 NUMERIC_META = ("format_version", "year", "header_row:", "first_data_row:", "last_data_row:")
 _INLINE_LIMIT = 255      # Excel's limit for a comma-separated list typed into the validation
+_CHARS_PER_LINE = 120    # of the instructions text across columns B:C (2 x 58 wide)
 
 
 def entry_sheet_name(a: Assignment) -> str:
@@ -224,10 +225,12 @@ def _write_instructions(ws: Any, ctx: _Ctx, assignments: list[Assignment], dutie
     for kind, text in lines:
         fmt = heading if kind == "h" else (f.get("body", bold=True) if kind == "b" else body)
         _span(ws, row, 1, 2, text, fmt)
-        if kind == "p" and len(text) > 110:
-            ws.set_row(row, 15 * (len(text) // 100 + 1))
+        if len(text) > _CHARS_PER_LINE:  # merged cells never auto-fit: size the row for its lines
+            ws.set_row(row, 15.75 * -(-len(text) // _CHARS_PER_LINE))
         row += 1
     ws.protect("", {"select_locked_cells": True, "select_unlocked_cells": True})
+    ws.set_paper(9)
+    ws.fit_to_pages(1, 0)
 
 
 def _quota_text(c: Catalogue, a: Assignment) -> str:
@@ -409,7 +412,7 @@ def _write_entry_sheet(ws: Any, ctx: _Ctx, a: Assignment, lists: dict[str, Any],
     ws.protect("", {"select_locked_cells": True, "select_unlocked_cells": True,
                     "format_columns": True, "format_rows": True})
     ws.set_landscape()
-    ws.set_paper(9)
+    ws.set_paper(8)  # A3: some 30 columns
     ws.fit_to_pages(1, 0)
     ws.repeat_rows(hr)
     return layout

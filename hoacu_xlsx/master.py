@@ -242,6 +242,8 @@ def _dashboard(wb: Any, st: _Styles, pic: P.Picture) -> None:
     for a in pic.assignments:
         r += 1
         x = a.assignment
+        longest = max(len(x.title) / 50, len(_names(a.units_assigned)) / 38, len(_names(a.late_units)) / 12, 1)
+        ws.set_row(r, 15.75 * -(-int(longest * 10) // 10))  # wrapped cells: Excel does not size the row
         ws.write_string(r, 0, f"Mục {x.item}", st.text)
         ws.write_string(r, 1, x.title, st.wrap)
         ws.write_string(r, 2, _names(a.units_assigned), st.wrap)
@@ -272,6 +274,9 @@ def _dashboard(wb: Any, st: _Styles, pic: P.Picture) -> None:
     chart.set_legend({"position": "bottom"})
     chart.set_size({"width": 760, "height": 360})
     ws.insert_chart(r + 2, 1, chart)
+    ws.set_landscape()
+    ws.set_paper(9)
+    ws.fit_to_pages(1, 0)
     ws.activate()
 
 
