@@ -11,6 +11,7 @@ keeps two merges from running at once.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import os
@@ -82,30 +83,53 @@ class MergeLock:
 # --------------------------------------------------------------------------- reading
 
 
-def _read_one(data: bytes) -> tuple[dict[str, Any] | None, str | None]:
+_CONTEXT: dict[str, Any] = {}  # catalogue and issued tokens, set once per worker process
+
+
+def _set_context(catalogue: Catalogue | None, issued: dict[str, str]) -> None:
+    _CONTEXT.clear()
+    if catalogue is not None:
+        _CONTEXT.update(catalogue=catalogue, issued=issued)
+
+
+def _read_one(job: tuple[bytes, str, str | None, list[dict]]) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """Read one workbook and, when the catalogue is known, check it too (both in the worker)."""
     from hoacu_xlsx.reader import ReadError, read_raw
 
+    data, name, sender, intake = job
+    payload: dict[str, Any] = {"intake": intake}
     try:
-        return read_raw(data), None
+        payload.update(read_raw(data))
     except ReadError as exc:
-        return None, str(exc)
+        payload["error"] = str(exc)
     except Exception as exc:  # never let one hostile file stop the run
-        return None, f"lỗi khi đọc tệp ({type(exc).__name__}: {str(exc)[:150]})"
+        payload["error"] = f"lỗi khi đọc tệp ({type(exc).__name__}: {str(exc)[:150]})"
+    examined = None
+    if _CONTEXT:
+        rec = FileRecord("", name, None, None, len(data), "", None, sender, None, None, raw=payload)
+        examined = examine_safe(rec, _CONTEXT["catalogue"], _CONTEXT["issued"])
+    return payload, examined
 
 
-def read_many(blobs: list[bytes], workers: int | None = None) -> Iterator[tuple[dict[str, Any] | None, str | None]]:
-    """Read workbooks in order, in worker processes when there are enough of them to pay off.
+def read_many(jobs: list[tuple[bytes, str, str | None, list[dict]]], catalogue: Catalogue | None = None,
+              issued: dict[str, str] | None = None, workers: int | None = None
+              ) -> Iterator[tuple[dict[str, Any], dict[str, Any] | None]]:
+    """Read (and check) workbooks in order, in worker processes when there are enough to pay off.
 
     Work is handed out in batches so that only a batch of file contents and results is in
     flight at a time (peak memory stays flat however many files there are).
     """
-    if len(blobs) < PARALLEL_MIN_FILES or (workers or os.cpu_count() or 1) < 2:
-        yield from (_read_one(b) for b in blobs)
+    if len(jobs) < PARALLEL_MIN_FILES or (workers or os.cpu_count() or 1) < 2:
+        _set_context(catalogue, issued or {})
+        try:
+            yield from (_read_one(j) for j in jobs)
+        finally:
+            _set_context(None, {})
         return
     n = workers or min(os.cpu_count() or 2, 8)
-    with ProcessPoolExecutor(max_workers=n) as pool:
-        for start in range(0, len(blobs), READ_BATCH):
-            batch = blobs[start:start + READ_BATCH]
+    with ProcessPoolExecutor(max_workers=n, initializer=_set_context, initargs=(catalogue, issued or {})) as pool:
+        for start in range(0, len(jobs), READ_BATCH):
+            batch = jobs[start:start + READ_BATCH]
             yield from pool.map(_read_one, batch, chunksize=max(1, len(batch) // (n * 4)))
 
 
@@ -225,14 +249,18 @@ def _run_locked(catalogue: Catalogue, workdir: Path, inbox: Path, now: datetime,
         elif not inbox.exists():
             notices.append(Problem(str(inbox), "Không có thư mục inbox/; chỉ dựng lại sổ tổng hợp từ kho dữ liệu.",
                                    WARNING, "no_inbox"))
-        reading: Iterable[Any] = read_many([inc.data for inc in fresh])
+        issued = store.issued()
+        fingerprint = catalogue_fingerprint(catalogue, issued)
+        reading: Iterable[Any] = read_many(
+            [(inc.data, inc.name, inc.sender, [p.to_dict() for p in inc.problems]) for inc in fresh],
+            catalogue, issued)
         if progress and fresh:
             reading = progress(reading, len(fresh))
 
         stamp = now.isoformat(timespec="seconds")
 
         def record(inc: Any, payload: dict[str, Any], archive: str | None) -> None:
-            payload["intake"] = [p.to_dict() for p in inc.problems]
+            payload.setdefault("intake", [p.to_dict() for p in inc.problems])
             store.add_file(FileRecord(
                 inc.sha256, inc.name, inc.origin, inc.fmt, len(inc.data), _first_seen(stamp, mtimes.get(inc.sha256)),
                 inc.received_at.isoformat() if inc.received_at else None, inc.sender, archive, READER_VERSION,
@@ -241,8 +269,13 @@ def _run_locked(catalogue: Catalogue, workdir: Path, inbox: Path, now: datetime,
 
         store.begin()
         try:
-            for inc, (raw, err) in zip(fresh, reading):   # stored as read: a batch of files in memory at a time
-                record(inc, raw if raw is not None else {"error": err}, store.archive(inc.sha256, inc.data, inc.fmt))
+            checked: list[tuple[str, str, Any]] = []
+            for inc, (payload, examined) in zip(fresh, reading):   # stored as read: a batch in memory at a time
+                record(inc, payload, store.archive(inc.sha256, inc.data, inc.fmt))
+                if examined is not None:
+                    checked.append((inc.sha256, f"{fingerprint}|{inc.sender or ''}", examined))
+            store.save_checked(checked)
+            del checked
             for inc in rejected:
                 record(inc, {"rejected": True}, None)
             for sha, name in sightings:
@@ -313,8 +346,7 @@ def _is_late(received: datetime, catalogue: Catalogue) -> bool:
     return received.date() > catalogue.deadline
 
 
-CHECK_VERSION = 1
-_NOMINATION_FIELDS: tuple[str, ...] = ()  # bump when reader/validator logic changes: cached results are then recomputed
+CHECK_VERSION = 2  # bump when reader/validator logic changes: cached results are then recomputed
 
 
 def catalogue_fingerprint(catalogue: Catalogue, issued: dict[str, str]) -> str:
@@ -324,6 +356,13 @@ def catalogue_fingerprint(catalogue: Catalogue, issued: dict[str, str]) -> str:
     basis = repr((CHECK_VERSION, READER_VERSION, catalogue.year, catalogue.units, catalogue.assignments,
                   catalogue.villages, sorted(issued.items())))
     return hashlib.sha256(basis.encode()).hexdigest()[:24]
+
+
+@functools.lru_cache(maxsize=1)
+def _nomination_fields() -> tuple[str, ...]:
+    from hoacu_xlsx.validator import Nomination
+
+    return tuple(f.name for f in dataclasses.fields(Nomination))
 
 
 def examine(rec: FileRecord, catalogue: Catalogue, issued: dict[str, str]) -> dict[str, Any]:
@@ -357,17 +396,26 @@ def examine(rec: FileRecord, catalogue: Catalogue, issued: dict[str, str]) -> di
     checked = check(located, catalogue, rec.name)
     probs += checked.problems
     out["problems"] = [p.to_dict() for p in probs]
-    out["nominations"] = [{f: getattr(n, f) for f in _NOMINATION_FIELDS} for n in checked.nominations] \
+    names = _nomination_fields()
+    out["nominations"] = [{f: getattr(n, f) for f in names} for n in checked.nominations] \
         if not foreign else []
     return out
+
+
+def examine_safe(rec: FileRecord, catalogue: Catalogue, issued: dict[str, str]) -> dict[str, Any]:
+    """:func:`examine`, but a file that trips the checks becomes a problem, never a stopped merge."""
+    try:
+        return examine(rec, catalogue, issued)
+    except Exception as exc:
+        prob = Problem(rec.name, f"Không kiểm tra được tệp ({type(exc).__name__}: {str(exc)[:150]}); đề nghị đơn vị "
+                                 "dùng lại sổ gốc và gửi lại.", ERROR, "check_failed")
+        return {"unit_id": None, "identified_by": None, "tables": [], "nominations": [], "rejected": True,
+                "unidentified": True, "problems": [prob.to_dict()]}
 
 
 def build_picture(catalogue: Catalogue, store: Store, now: datetime) -> P.Picture:
     """Everything the master shows, computed from the store alone (so it can always be rebuilt)."""
     from hoacu_xlsx.validator import Nomination, cross_duplicates
-
-    global _NOMINATION_FIELDS
-    _NOMINATION_FIELDS = tuple(f.name for f in dataclasses.fields(Nomination))
 
     issued = store.issued()
     overrides = store.received_overrides()
@@ -389,7 +437,7 @@ def build_picture(catalogue: Catalogue, store: Store, now: datetime) -> P.Pictur
         if hit and hit[0] == key:
             result = json.loads(zlib.decompress(hit[1]))
         else:
-            result = examine(rec, catalogue, issued)
+            result = examine_safe(rec, catalogue, issued)
             fresh.append((rec.sha256, key, result))
         fprobs = [Problem(**p) for p in result["problems"]]
         if result["unidentified"]:
@@ -557,9 +605,9 @@ def check_files(catalogue: Catalogue, workdir: Path, paths: list[Path]) -> list[
         if fmt is None or any(p.is_error for p in probs):
             out.append(FileCheck(path, "", probs, 0, True))
             continue
-        raw, err = _read_one(data)
-        if raw is None:
-            out.append(FileCheck(path, "", probs + [Problem(name, f"Không đọc được tệp: {err}.", ERROR,
+        raw, _ = _read_one((data, name, None, []))
+        if "error" in raw:
+            out.append(FileCheck(path, "", probs + [Problem(name, f"Không đọc được tệp: {raw['error']}.", ERROR,
                                                             "unreadable")], 0, True))
             continue
         located = locate(raw, catalogue, issued, name, file_unit_hint=unit_hint_from_filename(name))
