@@ -388,8 +388,8 @@ def _files(wb: Any, st: _Styles, pic: P.Picture, overrides: dict[str, str]) -> N
     ws = wb.add_worksheet(SHEET_FILES)
     headers = ["Tên tệp", "Tệp gốc trong inbox", "Định dạng", "Kích thước (KB)", "Thời điểm nhận",
                "Nguồn thời điểm nhận", "Người gửi", "Đơn vị", "Nhận diện theo", "Phiên bản", "Kết quả", "Số lỗi",
-               "Số cảnh báo", "Số điển hình", FILE_ID_HEADER, OVERRIDE_HEADER]
-    for i, w in enumerate([34, 26, 9, 10, 17, 20, 24, 28, 14, 9, 26, 8, 10, 11, 14, 22]):
+               "Số cảnh báo", "Số điển hình", "Cùng nội dung, nhận dưới tên", FILE_ID_HEADER, OVERRIDE_HEADER]
+    for i, w in enumerate([34, 26, 9, 10, 17, 20, 24, 28, 14, 9, 26, 8, 10, 11, 30, 14, 22]):
         ws.set_column(i, i, w, st.officer if headers[i] == OVERRIDE_HEADER else None)
     _table_header(ws, st, 0, headers, {OVERRIDE_HEADER})
     ws.set_row(0, 32)
@@ -401,6 +401,6 @@ def _files(wb: Any, st: _Styles, pic: P.Picture, overrides: dict[str, str]) -> N
                             f.received_source, f.sender or "", f.unit_name, how.get(f.identified_by or "", "")])
         if f.version:
             ws.write_number(r, 9, f.version)
-        ws.write_row(r, 10, [f.outcome, f.errors, f.warnings, f.nominations, f.sha256[:12]])
-        ws.write_string(r, 15, overrides.get(f.sha256[:12], ""), st.officer)
+        ws.write_row(r, 10, [f.outcome, f.errors, f.warnings, f.nominations, "; ".join(f.seen_as), f.sha256[:12]])
+        ws.write_string(r, 16, overrides.get(f.sha256[:12], ""), st.officer)
     ws.autofilter(0, 0, max(len(pic.files), 1), len(headers) - 1)

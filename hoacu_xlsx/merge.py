@@ -422,6 +422,7 @@ def build_picture(catalogue: Catalogue, store: Store, now: datetime) -> P.Pictur
     officer = store.officer_values()
     fingerprint = catalogue_fingerprint(catalogue, issued)
     cache = store.checked()
+    seen = store.sightings()
     fresh: list[tuple[str, str, Any]] = []
     problems: list[Problem] = []
     entries: list[P.FileEntry] = []
@@ -431,6 +432,7 @@ def build_picture(catalogue: Catalogue, store: Store, now: datetime) -> P.Pictur
         received, source = _received(rec, overrides)
         entry = P.FileEntry(rec.sha256, rec.name, rec.origin, rec.fmt, rec.size, received, source, rec.sender,
                             None, "", None, None, P.FILE_REJECTED, archive=rec.archive)
+        entry.seen_as = [n for n in seen.get(rec.sha256, []) if n != rec.name]
         entries.append(entry)
         key = f"{fingerprint}|{rec.sender or ''}"
         hit = cache.get(rec.sha256)

@@ -162,6 +162,13 @@ class Store:
         self.conn.execute("INSERT OR IGNORE INTO sightings(sha256, name, seen_at) VALUES (?,?,?)",
                           (sha256, name, _now()))
 
+    def sightings(self) -> dict[str, list[str]]:
+        """sha256 -> every name the same bytes arrived under."""
+        out: dict[str, list[str]] = {}
+        for sha, name in self.conn.execute("SELECT sha256, name FROM sightings ORDER BY seen_at, name"):
+            out.setdefault(sha, []).append(name)
+        return out
+
     def set_email_info(self, sha256: str, email_date: str | None, sender: str | None) -> None:
         if email_date:
             self.conn.execute("UPDATE files SET email_date=COALESCE(email_date, ?), sender=COALESCE(sender, ?) "

@@ -128,6 +128,7 @@ def test_same_content_twice_counts_once(returns, tmp_path, catalogue):
     report = merge.run(catalogue, wd, now=NOW)
     assert len(report.picture.files) == 1
     assert report.picture.unit_status("hoi_lhpn").nominations == 2
+    assert report.picture.files[0].seen_as == ["gui_lai/ban_sao.xlsx"]   # the log says it came twice
 
 
 def test_pasted_dropdown_value_and_missing_column_are_cell_precise(returns, tmp_path, catalogue):
