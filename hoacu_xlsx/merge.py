@@ -269,13 +269,10 @@ def _run_locked(catalogue: Catalogue, workdir: Path, inbox: Path, now: datetime,
 
         store.begin()
         try:
-            checked: list[tuple[str, str, Any]] = []
             for inc, (payload, examined) in zip(fresh, reading):   # stored as read: a batch in memory at a time
                 record(inc, payload, store.archive(inc.sha256, inc.data, inc.fmt))
                 if examined is not None:
-                    checked.append((inc.sha256, f"{fingerprint}|{inc.sender or ''}", examined))
-            store.save_checked(checked)
-            del checked
+                    store.save_checked([(inc.sha256, f"{fingerprint}|{inc.sender or ''}", examined)])
             for inc in rejected:
                 record(inc, {"rejected": True}, None)
             for sha, name in sightings:
@@ -421,7 +418,7 @@ def build_picture(catalogue: Catalogue, store: Store, now: datetime) -> P.Pictur
     overrides = store.received_overrides()
     officer = store.officer_values()
     fingerprint = catalogue_fingerprint(catalogue, issued)
-    cache = store.checked()
+    cache = store.checked_keys()
     seen = store.sightings()
     fresh: list[tuple[str, str, Any]] = []
     problems: list[Problem] = []
@@ -435,9 +432,8 @@ def build_picture(catalogue: Catalogue, store: Store, now: datetime) -> P.Pictur
         entry.seen_as = [n for n in seen.get(rec.sha256, []) if n != rec.name]
         entries.append(entry)
         key = f"{fingerprint}|{rec.sender or ''}"
-        hit = cache.get(rec.sha256)
-        if hit and hit[0] == key:
-            result = json.loads(zlib.decompress(hit[1]))
+        if cache.get(rec.sha256) == key:
+            result = json.loads(zlib.decompress(store.checked_payload(rec.sha256)))
         else:
             result = examine_safe(rec, catalogue, issued)
             fresh.append((rec.sha256, key, result))

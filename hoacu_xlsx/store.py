@@ -227,8 +227,11 @@ class Store:
             [(k, json.dumps(v, ensure_ascii=False), now) for k, v in values.items()])
 
     # -- cached validation results (valid while the catalogue, tokens and code version are the same)
-    def checked(self) -> dict[str, tuple[str, bytes]]:
-        return {sha: (fp, blob) for sha, fp, blob in self.conn.execute("SELECT sha256, fingerprint, payload FROM checked")}
+    def checked_keys(self) -> dict[str, str]:
+        return dict(self.conn.execute("SELECT sha256, fingerprint FROM checked"))
+
+    def checked_payload(self, sha256: str) -> bytes:
+        return self.conn.execute("SELECT payload FROM checked WHERE sha256=?", (sha256,)).fetchone()[0]
 
     def save_checked(self, rows: list[tuple[str, str, Any]]) -> None:
         if not rows:
