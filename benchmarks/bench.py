@@ -24,7 +24,6 @@ import io
 import json
 import os
 import platform
-import resource
 import shutil
 import statistics
 import subprocess
@@ -161,21 +160,32 @@ def floor_generate(template_file: Path, units: list[C.Unit], out: Path) -> None:
 
 
 def peak_rss_of_merge(workdir: Path, catalogue_json: Path) -> float:
-    """Peak RSS (MB) of a full merge run in a fresh child process: the largest of it and its workers.
+    """Peak RSS (MB) of a full merge in a fresh child process: the largest of it and its reading workers.
 
-    Measured inside the child (its own and its children's maxima), so workers forked earlier by this
-    benchmark process — which holds the plain way's pandas frames — are not counted.
+    Sampled with psutil every 20 ms: Linux carries a process's ru_maxrss over fork and exec, so a
+    child of this (by now large) benchmark process would otherwise report this process's size.
     """
+    import psutil
+
     code = (
-        "import sys, json, pathlib, resource; sys.path.insert(0, %r);"
+        "import sys, json, pathlib; sys.path.insert(0, %r);"
         "from benchmarks.bench import synthetic_catalogue; from hoacu_xlsx import merge;"
         "cat = synthetic_catalogue(json.load(open(%r))['n']);"
-        "merge.run(cat, pathlib.Path(%r), write_feedback=False);"
-        "print(max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,"
-        "          resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))"
+        "merge.run(cat, pathlib.Path(%r), write_feedback=False)"
     ) % (str(ROOT), str(catalogue_json), str(workdir))
-    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
-    return int(out.split()[-1]) / 1024
+    proc = subprocess.Popen([sys.executable, "-c", code])
+    peak = 0
+    ps = psutil.Process(proc.pid)
+    while proc.poll() is None:
+        try:
+            procs = [ps, *ps.children(recursive=True)]
+            peak = max([peak] + [p.memory_info().rss for p in procs])
+        except psutil.Error:
+            pass
+        time.sleep(0.02)
+    if proc.returncode:
+        raise RuntimeError("merge failed in the memory run")
+    return peak / 2**20
 
 
 def startup(cmd: list[str], runs: int = 7) -> float:

@@ -486,8 +486,12 @@ def _read_file(path: Path, limits: Limits) -> bytes:
         os.close(fd)
 
 
-def scan_inbox(inbox: Path, limits: Limits = Limits()) -> Iterator[Incoming]:
-    """Every candidate workbook in inbox/ (sub-folders too), in a stable order; never writes anything."""
+def scan_inbox(inbox: Path, limits: Limits = Limits(), known: set[str] | None = None) -> Iterator[Incoming]:
+    """Every candidate workbook in inbox/ (sub-folders too), in a stable order; never writes anything.
+
+    Files whose bytes are in ``known`` (already read and stored) are yielded without their data and
+    without being checked again: re-merging thousands of files stays cheap.
+    """
     root = inbox.resolve()
     for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
         d = Path(dirpath)
@@ -522,5 +526,8 @@ def scan_inbox(inbox: Path, limits: Limits = Limits()) -> Iterator[Incoming]:
                 continue
             except OSError as exc:
                 yield _rejected(rel, rel, rel.encode(), f"Không mở được tệp: {exc.strerror or exc}.", "unreadable")
+                continue
+            if known and (sha := _sha(data)) in known:
+                yield Incoming(rel, rel, b"", None, sha)
                 continue
             yield from _classify(data, rel, rel, 0, limits)

@@ -231,7 +231,7 @@ def _run_locked(catalogue: Catalogue, workdir: Path, inbox: Path, now: datetime,
         if rescan and inbox.exists():
             from hoacu_xlsx.intake import scan_inbox
 
-            for inc in scan_inbox(inbox):
+            for inc in scan_inbox(inbox, known={sha for sha, v in known.items() if v == READER_VERSION}):
                 sightings.append((inc.sha256, inc.name))
                 if inc.received_at:
                     email_info.append((inc.sha256, inc.received_at.isoformat(), inc.sender))
