@@ -43,6 +43,15 @@ def fill_ops(meta: M.Meta, assignment_id: str, rows: list[dict[str, Any]],
     return ops
 
 
+def fill_job(built: Any, rows_by_assignment: dict[str, list[dict[str, Any]]], dst: str | Path, fmt: str = "xlsx",
+             extra: list[dict[str, Any]] | tuple = ()) -> dict[str, Any]:
+    """A LibreOffice job: open a generated workbook, type the rows (and preparer) as a unit would, save as fmt."""
+    ops: list[dict[str, Any]] = []
+    for aid, rows in rows_by_assignment.items():
+        ops += fill_ops(built.meta, aid, rows, PREPARER)
+    return {"src": str(built.path), "dst": str(dst), "format": fmt, "ops": ops + list(extra)}
+
+
 def sample_row(catalogue: Catalogue, assignment_id: str, n: int, *, kind_index: int = 0) -> dict[str, Any]:
     """A complete, valid sample nomination (names say they are samples)."""
     a = catalogue.assignment(assignment_id)
@@ -97,13 +106,9 @@ def run(catalogue: Catalogue, workdir: Path) -> DemoResult:
     stage = workdir / "_dien_so"
     stage.mkdir(exist_ok=True)
 
-    def job(unit_id: str, rows_by_assignment: dict[str, list[dict[str, Any]]], dst: str, fmt: str = "xlsx",
-            extra: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-        b = by_unit[unit_id]
-        ops: list[dict[str, Any]] = []
-        for aid, rows in rows_by_assignment.items():
-            ops += fill_ops(b.meta, aid, rows, PREPARER)
-        return {"src": str(b.path), "dst": str(stage / dst), "format": fmt, "ops": ops + (extra or [])}
+    def job(unit_id: str, rows_by_assignment: dict[str, list[dict[str, Any]]], dst: str,
+            fmt: str = "xlsx") -> dict[str, Any]:
+        return fill_job(by_unit[unit_id], rows_by_assignment, stage / dst, fmt)
 
     sr = lambda aid, n, k=0: sample_row(catalogue, aid, n, kind_index=k)  # noqa: E731
     # typical mistakes: a value pasted over a dropdown, a missing birth year, a criterion not met

@@ -33,6 +33,19 @@ def generated(tmp_path_factory: pytest.TempPathFactory, catalogue: cat.Catalogue
     return wd
 
 
+def generated_round(tmp_path_factory: pytest.TempPathFactory, catalogue: cat.Catalogue, name: str):
+    """A generated round for a test module: (workdir, built workbooks by unit id, a folder for returns, sample rows)."""
+    from hoacu_xlsx import demo, generate
+
+    wd = tmp_path_factory.mktemp(name)
+    built = {b.unit.id: b for b in generate.run(catalogue, wd).built}
+    out = tmp_path_factory.mktemp(f"{name}_returns")
+
+    def sample(aid: str, n: int, kind: int = 0) -> dict:
+        return demo.sample_row(catalogue, aid, n, kind_index=kind)
+    return wd, built, out, sample
+
+
 def copy_workdir(src: Path, dst: Path) -> Path:
     shutil.copytree(src, dst, dirs_exist_ok=True)
     return dst

@@ -18,6 +18,7 @@ from python_calamine import CalamineWorkbook
 
 from hoacu_xlsx import builder, demo, merge, picture as P
 from hoacu_xlsx.master import master_path
+from tests.conftest import generated_round
 
 NOW = datetime(2024, 5, 20, 12, 0).astimezone()
 
@@ -35,13 +36,7 @@ def find_sheet(path: Path, prefix: str) -> str:
 @pytest.fixture(scope="module")
 def returns(tmp_path_factory, catalogue, libreoffice):
     """LibreOffice-filled returns for several units, made once for the module."""
-    from hoacu_xlsx import generate
-
-    wd = tmp_path_factory.mktemp("round")
-    gen = generate.run(catalogue, wd)
-    built = {b.unit.id: b for b in gen.built}
-    out = tmp_path_factory.mktemp("returns")
-    sr = lambda aid, n, k=0: demo.sample_row(catalogue, aid, n, kind_index=k)  # noqa: E731
+    wd, built, out, sr = generated_round(tmp_path_factory, catalogue, "round")
 
     pasted = sr("8", 2, 1)
     pasted["gioi_tinh"] = "Nam giới"          # typed over the dropdown
@@ -59,14 +54,8 @@ def returns(tmp_path_factory, catalogue, libreoffice):
         "van_phong_odd": ("van_phong_ubnd", {"3": [odd]}, []),
         "hoi_lhpn_clean": ("hoi_lhpn", {"13": [sr("13", 6, 0), sr("13", 7, 1)]}, []),
     }
-    jobs = []
-    for name, (unit_id, rows, extra) in plan.items():
-        b = built[unit_id]
-        ops = []
-        for aid, rs in rows.items():
-            ops += demo.fill_ops(b.meta, aid, rs, demo.PREPARER)
-        jobs.append({"src": str(b.path), "dst": str(out / f"{name}.xlsx"), "format": "xlsx", "ops": ops + extra})
-    libreoffice.fill(jobs)
+    libreoffice.fill([demo.fill_job(built[unit_id], rows, out / f"{name}.xlsx", extra=extra)
+                      for name, (unit_id, rows, extra) in plan.items()])
     return {"workdir": wd, "files": {name: out / f"{name}.xlsx" for name in plan},
             "meta": {u: b.meta for u, b in built.items()}}
 

@@ -28,6 +28,7 @@ from python_calamine import CalamineWorkbook
 
 from hoacu_xlsx import demo, merge, normalize, picture as P
 from hoacu_xlsx.master import master_path
+from tests.conftest import generated_round
 
 NOW = datetime(2024, 5, 20, 12, 0).astimezone()
 CLEAN_UNIT = "hoi_lhpn"   # every case is merged beside this unit's clean file
@@ -45,26 +46,14 @@ class Case:
     extra_files: list[str] = field(default_factory=list)
 
 
-def _ops(b, aid, rows, extra=()):
-    return demo.fill_ops(b.meta, aid, rows, demo.PREPARER) + list(extra)
-
-
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory, catalogue, libreoffice):
-    from hoacu_xlsx import generate
-
-    wd = tmp_path_factory.mktemp("oddround")
-    gen = generate.run(catalogue, wd)
-    built = {b.unit.id: b for b in gen.built}
-    out = tmp_path_factory.mktemp("odd")
-    sr = lambda aid, n, k=0: demo.sample_row(catalogue, aid, n, kind_index=k)  # noqa: E731
+    wd, built, out, sr = generated_round(tmp_path_factory, catalogue, "oddround")
     jobs: list[dict] = []
 
-    def job(name, unit, rows=None, extra=(), fmt="xlsx"):
+    def job(name, unit, rows, extra=(), fmt="xlsx"):
         b = built[unit]
-        aid = b.meta.assignment_ids[0]
-        rows = rows if rows is not None else [sr(aid, 1, 0)]
-        jobs.append({"src": str(b.path), "dst": str(out / name), "format": fmt, "ops": _ops(b, aid, rows, extra)})
+        jobs.append(demo.fill_job(b, {b.meta.assignment_ids[0]: rows}, out / name, fmt, extra))
 
     lay = lambda u: built[u].meta.layouts[built[u].meta.assignment_ids[0]]  # noqa: E731
     job("clean.xlsx", CLEAN_UNIT, [sr("13", 1, 0), sr("13", 2, 1)])
