@@ -355,6 +355,7 @@ def _open_zip(data: bytes, name: str, limits: Limits) -> zipfile.ZipFile:
         zf = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, OSError, struct.error):
         raise _corrupt(name) from None
+    zf.hoacu_raw = data            # members are inflated from these bytes, not through zipfile
     if len(zf.infolist()) > limits.max_members:
         raise _Refused(f"Tệp '{_label(name)}' chứa quá nhiều thành phần — tệp bị từ chối.")
     return zf
@@ -367,9 +368,15 @@ def _bomb(name: str, detail: str) -> str:
 
 def _inflate(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, ctx: _Ctx, sink=None, keep: bool = True,
              cap: int | None = None) -> bytes:
-    """Inflate one member in 64 KB steps against running caps; never trusts the declared size."""
+    """Inflate one member in 64 KB steps against running caps, straight from the raw deflate data.
+
+    Headers are not trusted: Python's zipfile stops at the *declared* size, while another
+    reader may inflate the whole stream — so the stream must end exactly at the declared
+    size, with the declared CRC.
+    """
     lim = ctx.limits
     part = info.filename
+    raw = getattr(zf, "hoacu_raw", None)
     if info.flag_bits & 0x1:
         raise _password(name)
     if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
@@ -380,31 +387,56 @@ def _inflate(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, ctx: _Ctx, s
         raise _Refused(_bomb(name, f"phần '{part}' khai {_mb(info.file_size)}, giới hạn {_mb(own)}"))
     if info.file_size > ctx.pool.left:
         raise _StopOrigin(_bomb(name, f"tổng dung lượng giải nén vượt {_mb(lim.max_uncompressed_bytes)}"))
-    out = bytearray() if keep else None
-    total = 0
+    broken = _Refused(f"Tệp '{_label(name)}' bị hỏng (không giải nén được phần '{part}') — đề nghị đơn vị gửi lại.")
     try:
-        with zf.open(info) as fh:
-            while True:
-                chunk = fh.read(_CHUNK)
-                if not chunk:
+        off = info.header_offset
+        if raw is None or raw[off:off + 4] != b"PK\x03\x04":
+            raise broken
+        n, m = struct.unpack_from("<HH", raw, off + 26)
+        start = off + 30 + n + m
+        comp = memoryview(raw)[start:start + info.compress_size]
+        if len(comp) != info.compress_size:
+            raise broken
+        out = bytearray() if keep else None
+        total, crc = 0, 0
+        d = zlib.decompressobj(-15) if info.compress_type == zipfile.ZIP_DEFLATED else None
+        pos, pending = 0, b""
+        while True:
+            if d is None:
+                chunk = bytes(comp[pos:pos + _CHUNK])
+                pos += len(chunk)
+            else:
+                if pending:
+                    chunk = d.decompress(pending, _CHUNK)
+                elif pos < len(comp):
+                    chunk = d.decompress(comp[pos:pos + _CHUNK], _CHUNK)
+                    pos += _CHUNK
+                else:
+                    chunk = d.flush(_CHUNK) if not d.eof else b""
+                pending = d.unconsumed_tail
+            if not chunk:
+                if d is None or d.eof or (not pending and pos >= len(comp)):
                     break
-                total += len(chunk)
-                if total > own:
-                    raise _Refused(_bomb(name, f"phần '{part}' vượt {_mb(own)} khi giải nén"))
-                if total > ctx.pool.left:
-                    raise _StopOrigin(_bomb(name, f"tổng dung lượng giải nén vượt {_mb(lim.max_uncompressed_bytes)}"))
-                if total > 2 * 2**20 and total > lim.max_ratio * max(info.compress_size, 1):
-                    raise _Refused(_bomb(name, f"phần '{part}' nén với tỉ lệ bất thường hơn {lim.max_ratio}:1"))
-                if sink is not None:
-                    sink(chunk)
-                if out is not None:
-                    out += chunk
-    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError, ValueError, OSError,
-            struct.error) as exc:
-        if "password" in str(exc).lower() or "encrypted" in str(exc).lower():
-            raise _password(name) from None
-        raise _Refused(f"Tệp '{_label(name)}' bị hỏng (không giải nén được phần '{part}') — đề nghị đơn vị gửi "
-                       "lại.") from None
+                continue
+            total += len(chunk)
+            if total > own:
+                raise _Refused(_bomb(name, f"phần '{part}' vượt {_mb(own)} khi giải nén"))
+            if total > ctx.pool.left:
+                raise _StopOrigin(_bomb(name, f"tổng dung lượng giải nén vượt {_mb(lim.max_uncompressed_bytes)}"))
+            if total > 2 * 2**20 and total > lim.max_ratio * max(info.compress_size, 1):
+                raise _Refused(_bomb(name, f"phần '{part}' nén với tỉ lệ bất thường hơn {lim.max_ratio}:1"))
+            if total > info.file_size:
+                raise _Refused(f"Tệp '{_label(name)}' có phần '{part}' giải nén ra nhiều hơn kích thước khai báo — có "
+                               "thể là tệp 'bom nén' hoặc tệp bị sửa; tệp bị từ chối.")
+            crc = zlib.crc32(chunk, crc)
+            if sink is not None:
+                sink(chunk)
+            if out is not None:
+                out += chunk
+        if (d is not None and not d.eof) or total != info.file_size or crc != info.CRC:
+            raise broken
+    except (zlib.error, struct.error, ValueError):
+        raise broken from None
     ctx.pool.left -= total
     return bytes(out) if out is not None else b""
 
