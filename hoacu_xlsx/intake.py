@@ -388,6 +388,7 @@ def _inflate(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, ctx: _Ctx, s
     if info.file_size > ctx.pool.left:
         raise _StopOrigin(_bomb(name, f"tổng dung lượng giải nén vượt {_mb(lim.max_uncompressed_bytes)}"))
     broken = _Refused(f"Tệp '{_label(name)}' bị hỏng (không giải nén được phần '{part}') — đề nghị đơn vị gửi lại.")
+    total = 0
     try:
         off = info.header_offset
         if raw is None or raw[off:off + 4] != b"PK\x03\x04":
@@ -398,7 +399,7 @@ def _inflate(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, ctx: _Ctx, s
         if len(comp) != info.compress_size:
             raise broken
         out = bytearray() if keep else None
-        total, crc = 0, 0
+        crc = 0
         d = zlib.decompressobj(-15) if info.compress_type == zipfile.ZIP_DEFLATED else None
         pos, pending = 0, b""
         while True:
@@ -437,7 +438,8 @@ def _inflate(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, ctx: _Ctx, s
             raise broken
     except (zlib.error, struct.error, ValueError):
         raise broken from None
-    ctx.pool.left -= total
+    finally:
+        ctx.pool.left -= total       # refused parts count too: thousands of half-bombs still end the file
     return bytes(out) if out is not None else b""
 
 
@@ -893,6 +895,17 @@ def _header_text(value: str) -> str:
     return unicodedata.normalize("NFC", value.replace("\r", "").replace("\n", "").strip())
 
 
+def _leaf_parts(msg, depth: int = 0) -> Iterator:
+    """Leaf parts and attached messages (not descended into: their own Date/From apply), bounded depth."""
+    if msg.get_content_type() == "message/rfc822" and depth:
+        yield msg
+    elif msg.is_multipart() and depth < 50:
+        for sub in msg.iter_parts() if hasattr(msg, "iter_parts") else msg.get_payload():
+            yield from _leaf_parts(sub, depth + 1)
+    else:
+        yield msg
+
+
 def _from_email(data: bytes, name: str, depth: int, ctx: _Ctx) -> Iterator[Incoming]:
     try:
         msg = email.message_from_bytes(data, policy=policy.default)
@@ -918,9 +931,7 @@ def _from_email(data: bytes, name: str, depth: int, ctx: _Ctx) -> Iterator[Incom
         sender = None
     sub = _Ctx(ctx.origin, ctx.limits, ctx.pool, received_at or ctx.received_at, sender or ctx.sender)
     found, others, winmail = False, [], False
-    for part in msg.walk():
-        if part.is_multipart():
-            continue
+    for part in _leaf_parts(msg):
         ctype = part.get_content_type()
         try:
             fname = part.get_filename() or part.get_param("name", header="content-type") or ""
@@ -1006,7 +1017,10 @@ def _from_origin(data: bytes, rel: str, limits: Limits) -> Iterator[Incoming]:
     try:
         yield from _classify(data, rel, 0, ctx)
     except _Refused as exc:
-        yield _rejected(rel, ctx, data, exc.message if exc.message.endswith(".") else exc.message + ".", exc.code)
+        msg = exc.message if exc.message.endswith(".") else exc.message + "."
+        if f"'{PurePosixPath(rel).name}'" not in msg:     # the refusal named an inner file: name the inbox file too
+            msg = f"Tệp '{PurePosixPath(rel).name}' bị từ chối: {msg[:1].lower()}{msg[1:]}"
+        yield _rejected(rel, ctx, data, msg, exc.code)
 
 
 # --------------------------------------------------------------------------- the folder

@@ -95,6 +95,15 @@ def zip_of_bombs(copies: int = 16) -> bytes:
     return raw_zip([dict(bomb, name=f"so_{i}.xml".encode()) for i in range(copies)])
 
 
+def big_members_zip(members: int = 6, megabytes: int = 49) -> bytes:
+    """Honest headers, real inflation: members of 49 MiB each until the per-file budget (200 MiB) runs out."""
+    crc = 0
+    for _ in range(megabytes):
+        crc = zlib.crc32(b"<" * 2**20, crc)
+    member = {"data": deflate_zeros(megabytes), "size": megabytes * 2**20, "crc": crc}
+    return raw_zip([dict(member, name=f"phan_{i}.xlsx".encode()) for i in range(members)])
+
+
 def nested_zip_bomb(levels: int = 6, copies: int = 16) -> bytes:
     """42.zip-style: zips of zips of zips …, the innermost a 1 GiB lying bomb."""
     inner = raw_zip([{"name": b"0.dat", "data": deflate_zeros(1024), "size": 1000, "crc": 0}])
@@ -240,13 +249,38 @@ def traversal_zip(good: bytes) -> bytes:
     return buf.getvalue()
 
 
+def to_cp1258(text: str) -> bytes:
+    """Windows-1258 as Vietnamese Windows writes it: ă â ê ô ơ ư đ precomposed, tone marks combining."""
+    import unicodedata
+
+    out = b""
+    for ch in unicodedata.normalize("NFC", text):
+        try:
+            out += ch.encode("cp1258")
+            continue
+        except UnicodeEncodeError:
+            pass
+        d = unicodedata.normalize("NFD", ch)
+        base, marks = d[0], d[1:]
+        for i, m in enumerate(marks):
+            cand = unicodedata.normalize("NFC", base + m)
+            try:
+                out += cand.encode("cp1258") + (marks[:i] + marks[i + 1:]).encode("cp1258")
+                break
+            except UnicodeEncodeError:
+                continue
+        else:
+            out += d.encode("cp1258")
+    return out
+
+
 def zip_legacy_names(good: bytes) -> bytes:
     """Member names in UTF-8 without the UTF-8 flag (macOS, old 7-Zip) and in cp1258 (Vietnamese Windows)."""
     data = zlib.compress(good)[2:-4]
     crc = zlib.crc32(good)
     return raw_zip([
         {"name": "Sổ Hội Nông dân.xlsx".encode("utf-8"), "data": data, "size": len(good), "crc": crc},
-        {"name": "Trạm Y tế.xlsx".encode("cp1258"), "data": data, "size": len(good), "crc": crc},
+        {"name": to_cp1258("Trạm Y tế.xlsx"), "data": data, "size": len(good), "crc": crc},
     ])
 
 
