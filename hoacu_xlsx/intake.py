@@ -462,7 +462,8 @@ _ODS_TOK = re.compile(rb"<(/?)table:(table|table-row|table-cell|covered-table-ce
 _ROWS_REP = re.compile(rb'number-rows-repeated="(\d+)"')
 _COLS_REP = re.compile(rb'number-columns-repeated="(\d+)"')
 _DTD16 = re.compile(rb"<\x00!\x00(?:\s\x00)*(?:[Dd]\x00[Oo]\x00[Cc]\x00|[Ee]\x00[Nn]\x00[Tt]\x00|[Ee]\x00[Ll]\x00|"
-                    rb"[Aa]\x00[Tt]\x00)|\x00<\x00!\x00(?:\s\x00)*(?:[Dd]\x00[Oo]|[Ee]\x00[Nn]|[Ee]\x00[Ll]|[Aa]\x00[Tt])")
+                    rb"[Aa]\x00[Tt]\x00)"
+                    rb"|\x00<\x00!\x00(?:\s\x00)*(?:[Dd]\x00[Oo]|[Ee]\x00[Nn]|[Ee]\x00[Ll]|[Aa]\x00[Tt])")
 _ATTR = re.compile(rb"""([\w:.-]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
 _MAX_CARRY = 8 * 2**20
 

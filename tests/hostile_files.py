@@ -147,7 +147,8 @@ def xxe_utf16_xlsx() -> bytes:
 
 def utf7_xlsx() -> bytes:
     """'+ADw-!DOCTYPE' is '<!DOCTYPE' in UTF-7."""
-    body = '<?xml version="1.0" encoding="UTF-7"?>+ADw-!DOCTYPE w +AFs-+ADw-!ENTITY x SYSTEM "file:///etc/passwd"+AD4-+AF0-+AD4-<workbook/>'
+    body = ('<?xml version="1.0" encoding="UTF-7"?>+ADw-!DOCTYPE w +AFs-+ADw-!ENTITY x SYSTEM "file:///etc/passwd"'
+            "+AD4-+AF0-+AD4-<workbook/>")
     return replace_parts(xlsx(), lambda n, b: body.encode() if n == "xl/workbook.xml" else None)
 
 

@@ -403,8 +403,8 @@ def test_hostile_corpus_peak_memory_and_inbox_untouched(tmp_path):
     # VmHWM is the peak of this address space (reset by exec); ru_maxrss would carry pytest's peak over
     code = ("import re, resource, sys, time; from pathlib import Path; from hoacu_xlsx import intake; t = time.time(); "
             f"r = list(intake.scan_inbox(Path({str(inbox)!r}))); s = time.time() - t; "
-            "m = re.search(r'VmHWM:\\s+(\\d+)', open('/proc/self/status').read()) if Path('/proc/self/status').exists() "
-            "else None; "
+            "m = re.search(r'VmHWM:\\s+(\\d+)', open('/proc/self/status').read()) "
+            "if Path('/proc/self/status').exists() else None; "
             "print(len(r), sum(i.ok for i in r), int(m.group(1)) if m else "
             "resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, s)")
     root = Path(__file__).resolve().parents[1]
