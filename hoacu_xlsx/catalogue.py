@@ -94,10 +94,21 @@ class Unit:
 
 @dataclass(frozen=True)
 class Receiver:
+    """The officer who receives the returns (printed in every unit workbook)."""
+
     title: str
     name: str = ""
     email: str = ""
     phone: str = ""
+
+
+@dataclass(frozen=True)
+class Signer:
+    """Who signs the commune's papers (report, tờ trình): Decree 30/2020 signer block."""
+
+    authority: str = "TM. ỦY BAN NHÂN DÂN"   # "TM. UBND" line
+    title: str = "CHỦ TỊCH"                  # position line
+    name: str = ""                            # left blank for the officer to fill in
 
 
 @dataclass
@@ -113,6 +124,23 @@ class Catalogue:
     assignments: list[Assignment]
     villages: list[str] = field(default_factory=list)
     source: str = ""
+    # round details used by the papers (report, list, tờ trình) and the catalogue workbook
+    dispatch_number: str = ""                 # e.g. "15/UBND-VP"; blank when unknown
+    dispatch_date: date | None = None
+    plan_period: str = "2021 – 2025"
+    report_to: str = ""                       # the body the commune reports results to
+    place: str = ""                           # place name of "…, ngày … tháng … năm …"; default: commune name
+    signer: Signer = field(default_factory=Signer)
+    honour_forms: tuple[str, ...] = ("Giấy khen của Chủ tịch UBND xã",)
+    # optional mail settings by table name ("smtp", "imap"): raw key -> value, validated by the mail modules
+    settings: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @property
+    def place_name(self) -> str:
+        """'Hòa Cư' for 'xã Hòa Cư' unless the catalogue names the place."""
+        if self.place:
+            return self.place
+        return re.sub(r"^(xã|phường|thị trấn|đặc khu)\s+", "", self.commune, flags=re.IGNORECASE)
 
     def unit(self, unit_id: str) -> Unit | None:
         return self._units.get(unit_id)
@@ -279,6 +307,11 @@ def parse(data: dict, source: str = "") -> Catalogue:
     if not assignments:
         raise top.fail("assignments", "phải có ít nhất một nhiệm vụ")
 
+    signer_t = _Fields(top.get("signer", dict, {}), "bảng [signer]", source)
+    signer = Signer(authority=signer_t.text("authority", Signer.authority), title=signer_t.text("title", Signer.title),
+                    name=signer_t.text("name", ""))
+    honour_forms = tuple(top.get("honour_forms", list, list(Catalogue.__dataclass_fields__["honour_forms"].default)))
+    settings = {k: v for k in ("smtp", "imap") if isinstance(v := data.get(k), dict)}
     return Catalogue(
         year=top.get("year", int),
         commune=top.text("commune"),
@@ -291,6 +324,14 @@ def parse(data: dict, source: str = "") -> Catalogue:
         assignments=assignments,
         villages=list(villages),
         source=source,
+        dispatch_number=top.text("dispatch_number", ""),
+        dispatch_date=top.get("dispatch_date", date, None),
+        plan_period=top.text("plan_period", "2021 – 2025"),
+        report_to=top.text("report_to", ""),
+        place=top.text("place", ""),
+        signer=signer,
+        honour_forms=honour_forms,
+        settings=settings,
     )
 
 
