@@ -45,6 +45,10 @@ assert len(ETHNIC_GROUPS) == 54
 
 # Officer columns of the master (typed by hand, kept across merges).
 OFFICER_DECISIONS = ("Đang xem xét", "Được chọn", "Không chọn")
+# the officer's verdict on a returned file (Nhật ký tệp): blank = the tool decides;
+# "Không tính" = reject/withdraw the file; "Tính cho đơn vị: <mã đơn vị>" = credit it to that unit
+FILE_VERDICT_EXCLUDE = "Không tính"
+FILE_VERDICT_ASSIGN = "Tính cho đơn vị:"
 
 
 @dataclass(frozen=True)

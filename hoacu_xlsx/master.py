@@ -31,6 +31,9 @@ SHEET_FILES = "Nhật ký tệp"
 ID_HEADER = "Mã điển hình"
 FILE_ID_HEADER = "Mã tệp"
 OVERRIDE_HEADER = "Sửa thời điểm nhận (dd/mm/yyyy hh:mm)"
+# officer column of the file log: the officer's verdict on a file (see fields.FILE_VERDICT_*); key "quyet_dinh"
+VERDICT_KEY = "quyet_dinh"
+VERDICT_HEADER = "Quyết định của cán bộ về tệp"
 # officer columns of the nominations sheet: key -> header
 OFFICER_COLUMNS = {
     "ket_qua": "Kết quả xét chọn",

@@ -51,6 +51,10 @@ CREATE TABLE IF NOT EXISTS received_override (
 CREATE TABLE IF NOT EXISTS officer (
     nomination_id TEXT PRIMARY KEY, values_json TEXT NOT NULL, updated_at TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS officer_files (
+    file_id TEXT PRIMARY KEY,    -- sha256[:12], the master's "Mã tệp"
+    values_json TEXT NOT NULL, updated_at TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS checked (
     sha256 TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, payload BLOB NOT NULL
 );
@@ -224,6 +228,16 @@ class Store:
         now = _now()
         self.conn.executemany(
             "INSERT OR REPLACE INTO officer(nomination_id, values_json, updated_at) VALUES (?,?,?)",
+            [(k, json.dumps(v, ensure_ascii=False), now) for k, v in values.items()])
+
+    # -- officer columns of the file log (Nhật ký tệp): verdicts on files, keyed by file id (sha256[:12])
+    def officer_file_values(self) -> dict[str, dict[str, str]]:
+        return {k: json.loads(v) for k, v in self.conn.execute("SELECT file_id, values_json FROM officer_files")}
+
+    def save_officer_file_values(self, values: dict[str, dict[str, str]]) -> None:
+        now = _now()
+        self.conn.executemany(
+            "INSERT OR REPLACE INTO officer_files(file_id, values_json, updated_at) VALUES (?,?,?)",
             [(k, json.dumps(v, ensure_ascii=False), now) for k, v in values.items()])
 
     # -- cached validation results (valid while the catalogue, tokens and code version are the same)
