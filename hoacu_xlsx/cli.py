@@ -57,7 +57,8 @@ class _ViMixin:
         formatter.write_usage(ctx.command_path, " ".join(pieces), prefix="Cách dùng: ")
 
     def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        opts = [rv for p in self.get_params(ctx) if (rv := p.get_help_record(ctx))]  # type: ignore[attr-defined]
+        opts = [rv for p in self.get_params(ctx)  # type: ignore[attr-defined]
+                if isinstance(p, click.Option) and (rv := p.get_help_record(ctx))]
         if opts:
             with formatter.section("Tùy chọn"):
                 formatter.write_dl(opts)
@@ -66,18 +67,25 @@ class _ViMixin:
             for name in self.list_commands(ctx):
                 cmd = self.get_command(ctx, name)
                 if cmd is not None and not cmd.hidden:
-                    rows.append((name, cmd.get_short_help_str(limit=80)))
+                    rows.append((name, cmd.get_short_help_str(limit=400)))  # whole first sentence
             if rows:
                 with formatter.section("Lệnh"):
                     formatter.write_dl(rows)
 
 
 class ViCommand(_ViMixin, click.Command):
-    pass
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("options_metavar", "[TÙY_CHỌN]")
+        super().__init__(*args, **kwargs)
 
 
 class ViGroup(_ViMixin, click.Group):
     command_class = ViCommand
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("options_metavar", "[TÙY_CHỌN]")
+        kwargs.setdefault("subcommand_metavar", "LỆNH [THAM_SỐ]...")
+        super().__init__(*args, **kwargs)
 
 
 def _fail(message: str, code: int = 2) -> None:
@@ -87,10 +95,10 @@ def _fail(message: str, code: int = 2) -> None:
 
 def common(f: Callable) -> Callable:
     """--dir and --config on every command."""
-    f = click.option("--config", "config", type=click.Path(dir_okay=False), default=None,
-                     help="Tệp danh mục (TOML). Mặc định: danh_muc.toml trong thư mục làm việc, "
+    f = click.option("--config", "config", type=click.Path(dir_okay=False), default=None, metavar="TỆP",
+                     help="Tệp danh mục. Mặc định: danh_muc.xlsx (hoặc danh_muc.toml) trong thư mục làm việc, "
                           "nếu không có thì dùng danh mục 2024 có sẵn.")(f)
-    f = click.option("--dir", "workdir", type=click.Path(file_okay=False), default=None,
+    f = click.option("--dir", "workdir", type=click.Path(file_okay=False), default=None, metavar="THƯ_MỤC",
                      help="Thư mục làm việc (chứa inbox/, outbox/, ...). Mặc định: thư mục hiện tại.")(f)
     f = click.help_option("-h", "--help", help="Hiện hướng dẫn này rồi thoát.")(f)
     return f
@@ -99,11 +107,14 @@ def common(f: Callable) -> Callable:
 class Env:
     """What every command needs: the working folder and the catalogue."""
 
-    def __init__(self, workdir: str | None, config: str | None) -> None:
+    def __init__(self, workdir: str | None, config: str | None, *, create: bool = False) -> None:
         ctx = click.get_current_context()
         root = ctx.find_root().params
         self.workdir = Path(workdir or root.get("workdir") or ".").resolve()
         self.config = config or root.get("config")
+        if not create and not self.workdir.is_dir():   # a mistyped --dir must not grow folders
+            _fail(f"Không có thư mục làm việc '{self.workdir}'. Kiểm tra lại --dir, hoặc tạo thư mục mới bằng "
+                  f"'hoacu-xlsx init --dir \"{self.workdir}\"'.")
 
     def catalogue(self) -> Any:
         from hoacu_xlsx import catalogue as cat
@@ -119,10 +130,10 @@ class Env:
                   "từng đơn vị, thu nhận sổ gửi lại, kiểm tra và tổng hợp vào sổ theo dõi chung.\n\n"
                   "Các bước thường dùng: 'hoacu-xlsx generate' (tạo sổ trong outbox/), gửi cho đơn vị, lưu tệp "
                   "nhận được vào inbox/, rồi 'hoacu-xlsx merge' (tổng hợp vào master/).")
-@click.option("--dir", "workdir", type=click.Path(file_okay=False), default=None,
+@click.option("--dir", "workdir", type=click.Path(file_okay=False), default=None, metavar="THƯ_MỤC",
               help="Thư mục làm việc. Mặc định: thư mục hiện tại.")
-@click.option("--config", "config", type=click.Path(dir_okay=False), default=None,
-              help="Tệp danh mục (TOML) dùng cho mọi lệnh.")
+@click.option("--config", "config", type=click.Path(dir_okay=False), default=None, metavar="TỆP",
+              help="Tệp danh mục (danh_muc.xlsx hoặc .toml) dùng cho mọi lệnh.")
 @click.version_option(package_name="hoacu-xlsx", message="%(prog)s %(version)s",
                       help="Hiện phiên bản rồi thoát.")
 @click.help_option("-h", "--help", help="Hiện hướng dẫn này rồi thoát.")
@@ -138,7 +149,7 @@ def init(workdir: str | None, config: str | None, force: bool) -> None:
     from hoacu_xlsx import catalogue as cat
     from hoacu_xlsx import template as tpl
 
-    env = Env(workdir, config)
+    env = Env(workdir, config, create=True)
     env.workdir.mkdir(parents=True, exist_ok=True)
     target = Path(config) if config else env.workdir / cat.DEFAULT_FILE
     if target.exists() and not force:
@@ -158,9 +169,10 @@ def init(workdir: str | None, config: str | None, force: bool) -> None:
 
 @main.command(help="Tạo sổ đề xuất (.xlsx) cho từng đơn vị vào outbox/.")
 @click.option("--unit", "units", multiple=True, metavar="MÃ_ĐƠN_VỊ", help="Chỉ tạo cho đơn vị này (lặp lại được).")
-@click.option("--template", type=click.Path(dir_okay=False, exists=True), default=None,
+@click.option("--template", type=click.Path(dir_okay=False, exists=True), default=None, metavar="TỆP",
               help="Mẫu trình bày. Mặc định: templates/nomination_template.xlsx trong thư mục làm việc.")
-@click.option("--out", type=click.Path(file_okay=False), default=None, help="Thư mục ghi sổ. Mặc định: outbox/.")
+@click.option("--out", type=click.Path(file_okay=False), default=None, metavar="THƯ_MỤC",
+              help="Thư mục ghi sổ. Mặc định: outbox/.")
 @click.option("--email", is_flag=True, help="Ghi kèm thư nháp .eml cho từng đơn vị (để gửi bằng Thunderbird/Outlook).")
 @common
 def generate(workdir: str | None, config: str | None, units: tuple[str, ...], template: str | None,
@@ -190,7 +202,8 @@ def _parse_now(text: str | None) -> Any:
 
 @main.command(help="Đọc mọi tệp trong inbox/, kiểm tra và tổng hợp vào sổ tổng hợp master/tong_hop_<năm>.xlsx; "
                    "ghi phản hồi cho đơn vị có lỗi vào feedback/.")
-@click.option("--inbox", type=click.Path(file_okay=False), default=None, help="Thư mục tệp nhận về. Mặc định: inbox/.")
+@click.option("--inbox", type=click.Path(file_okay=False), default=None, metavar="THƯ_MỤC",
+              help="Thư mục tệp nhận về. Mặc định: inbox/.")
 @click.option("--now", "now_text", default=None, metavar="NGÀY",
               help="Coi như hôm nay là ngày này (dd/mm/yyyy) khi tính hạn nộp.")
 @click.option("--rebuild", is_flag=True, help="Chỉ dựng lại sổ tổng hợp từ kho dữ liệu, không đọc inbox/.")
@@ -227,7 +240,7 @@ def merge(workdir: str | None, config: str | None, inbox: str | None, now_text: 
 
 @main.command(help="Kiểm tra một hay nhiều tệp mà không tổng hợp. Mã thoát: 0 không có vấn đề, 1 có lỗi/cảnh báo, "
                    "2 có tệp không đọc được.")
-@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, exists=True))
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, exists=True), metavar="TỆP...")
 @common
 def validate(workdir: str | None, config: str | None, files: tuple[str, ...]) -> None:
     from hoacu_xlsx import merge as mg
@@ -291,12 +304,16 @@ def status(workdir: str | None, config: str | None, as_json: bool, now_text: str
             click.echo(f"  • {s.unit.name}{extra}")
 
 
-def _smtp_send(env: Env, paths: list[Path], really: bool) -> None:
-    from hoacu_xlsx import catalogue as cat
+def _smtp_send(cat: Any, paths: list[Path], really: bool) -> None:
     from hoacu_xlsx import mail
 
     try:
-        cfg = mail.SmtpConfig.from_catalogue_file(cat.resolve(env.config, env.workdir))
+        try:
+            cfg: Any = mail.SmtpConfig.from_catalogue(cat)
+        except mail.MailError:
+            if really:
+                raise
+            cfg = None   # a dry run only checks the drafts
         lines = mail.send_drafts(paths, cfg, dry_run=not really,
                                  password=lambda: click.prompt("Mật khẩu thư điện tử", hide_input=True))
     except mail.MailError as exc:
@@ -327,23 +344,24 @@ def remind(workdir: str | None, config: str | None, now_text: str | None, send: 
     if missing:
         click.echo("Chưa có địa chỉ thư (điền 'email' trong danh mục): " + ", ".join(missing))
     if send and paths:
-        _smtp_send(env, paths, really)
+        _smtp_send(cat, paths, really)
 
 
 @main.command(help="Gửi các thư nháp .eml (ví dụ outbox/*.eml) qua máy chủ SMTP cấu hình trong [smtp] của danh mục. "
                    "Mặc định chỉ chạy thử.")
-@click.argument("drafts", nargs=-1, required=True, type=click.Path(dir_okay=False, exists=True))
+@click.argument("drafts", nargs=-1, required=True, type=click.Path(dir_okay=False, exists=True),
+                metavar="THƯ_NHÁP.eml...")
 @click.option("--gui-that", "really", is_flag=True, help="Gửi thật (mặc định chỉ chạy thử, không gửi gì).")
 @common
 def send(workdir: str | None, config: str | None, drafts: tuple[str, ...], really: bool) -> None:
     env = Env(workdir, config)
-    env.catalogue()
-    _smtp_send(env, [Path(d) for d in drafts], really)
+    _smtp_send(env.catalogue(), [Path(d) for d in drafts], really)
 
 
-@main.command(help="Chạy thử trọn một vòng trong thư mục tạm: tạo sổ, để LibreOffice điền như các đơn vị "
-                   "(có sổ sạch, sổ có lỗi, sổ nộp muộn, sổ gửi hai lần), tổng hợp và chỉ chỗ xem kết quả.")
-@click.option("--out", type=click.Path(file_okay=False), default=None,
+@main.command(help="Chạy thử trọn một vòng trong thư mục tạm (cần LibreOffice và python3-uno): tạo sổ, để "
+                   "LibreOffice điền như các đơn vị (có sổ sạch, sổ có lỗi, sổ nộp muộn, sổ gửi hai lần), tổng hợp "
+                   "và chỉ chỗ xem kết quả.")
+@click.option("--out", type=click.Path(file_okay=False), default=None, metavar="THƯ_MỤC",
               help="Thư mục chạy thử. Mặc định: một thư mục tạm mới.")
 @common
 def demo(workdir: str | None, config: str | None, out: str | None) -> None:
@@ -351,7 +369,7 @@ def demo(workdir: str | None, config: str | None, out: str | None) -> None:
 
     from hoacu_xlsx import demo as dm
 
-    env = Env(workdir, config)
+    env = Env(workdir, config, create=True)
     cat = env.catalogue()
     target = Path(out) if out else Path(tempfile.mkdtemp(prefix="hoacu-demo-"))
     try:

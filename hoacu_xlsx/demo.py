@@ -97,7 +97,9 @@ def run(catalogue: Catalogue, workdir: Path) -> DemoResult:
     from hoacu_xlsx import generate, libreoffice, merge
 
     if not libreoffice.available():
-        raise RuntimeError("Lệnh demo cần LibreOffice (soffice) và python3-uno để điền sổ như đơn vị.")
+        raise RuntimeError("Lệnh demo cần LibreOffice (soffice) và cầu nối python3-uno để điền sổ như đơn vị. "
+                           "Trên Debian/Ubuntu: sudo apt-get install libreoffice-calc-nogui python3-uno; trên "
+                           "Windows: cài LibreOffice từ libreoffice.org (lệnh demo chỉ chạy được trên Linux).")
     workdir.mkdir(parents=True, exist_ok=True)
     for sub in ("inbox", "outbox"):
         (workdir / sub).mkdir(exist_ok=True)

@@ -25,7 +25,6 @@ import os
 import re
 import smtplib
 import ssl
-import tomllib
 import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -396,23 +395,13 @@ class SmtpConfig:
             raise MailError(f"Không đọc được tệp chứng chỉ '{self.cafile}' ([smtp] cafile): {exc}.") from None
 
     @classmethod
-    def from_catalogue_file(cls, path: Path) -> "SmtpConfig":
-        """The optional ``[smtp]`` table of the catalogue TOML (host, port, security, user, from, cafile).
-
-        Read here, not by the catalogue loader, which ignores tables it does not know.
-        """
-        try:
-            data = tomllib.loads(Path(path).read_bytes().decode("utf-8-sig"))
-        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-            raise MailError(f"Không đọc được cấu hình thư trong '{path}': {exc}.") from None
-        smtp = data.get("smtp")
-        if smtp is None and Path(path).resolve() == C.builtin_path().resolve():
-            raise MailError("Chưa cấu hình máy chủ gửi thư. Chạy 'hoacu-xlsx init' để có danh mục danh_muc.toml "
-                            "trong thư mục làm việc, rồi thêm vào đó bảng [smtp] (host, port, security, user, from).")
-        if smtp is None or (isinstance(smtp, dict) and not smtp.get("host")):
-            raise MailError(f"Chưa cấu hình máy chủ gửi thư: thêm bảng [smtp] (host, port, security, user, from) "
-                            f"vào '{path}'.")
-        return cls.from_table(smtp, str(path))
+    def from_catalogue(cls, catalogue: "C.Catalogue") -> "SmtpConfig":
+        """The catalogue's optional SMTP settings (TOML ``[smtp]`` or the catalogue workbook)."""
+        smtp = catalogue.settings.get("smtp")
+        if not smtp or not smtp.get("host"):
+            raise MailError("Chưa cấu hình máy chủ gửi thư (SMTP). Chạy 'hoacu-xlsx init' để có danh mục trong thư mục "
+                            "làm việc, rồi điền máy chủ gửi thư (host, port, security, user, from) vào đó.")
+        return cls.from_table(smtp, catalogue.source or "danh mục")
 
     @classmethod
     def from_table(cls, smtp: object, source: str = "danh mục") -> "SmtpConfig":
@@ -477,7 +466,7 @@ def _recipients(msg: EmailMessage) -> str:
     return ", ".join(a.addr_spec for h in (msg.get_all("To") or []) for a in h.addresses)
 
 
-def send_drafts(paths: list[Path], config: SmtpConfig, *, dry_run: bool = True,
+def send_drafts(paths: list[Path], config: SmtpConfig | None, *, dry_run: bool = True,
                 password: Callable[[], str] | None = None) -> list[str]:
     """Send ``.eml`` drafts through SMTP — a dry run unless ``dry_run=False``.
 
@@ -485,7 +474,10 @@ def send_drafts(paths: list[Path], config: SmtpConfig, *, dry_run: bool = True,
     draft the server refuses is reported and the others still go; a connection or login
     failure raises MailError. The password is read from ``HOACU_SMTP_PASSWORD``, else
     from ``password()`` (a prompt), only when really sending and a user is configured.
+    A dry run needs no server settings (``config`` None): it only checks the drafts.
     """
+    if config is None and not dry_run:
+        raise MailError("Chưa cấu hình máy chủ gửi thư (SMTP).")
     lines: list[str] = []
     ready: list[tuple[Path, EmailMessage]] = []
     for p in paths:
@@ -494,19 +486,22 @@ def send_drafts(paths: list[Path], config: SmtpConfig, *, dry_run: bool = True,
         except OSError as exc:
             lines.append(f"Bỏ qua {p.name}: không đọc được tệp ({exc.strerror or exc}).")
             continue
-        why = prepare_for_sending(msg, config)
+        why = prepare_for_sending(msg, config or SmtpConfig(host=""))
         if why:
             lines.append(f"Bỏ qua {p.name}: {why}.")
             continue
         ready.append((p, msg))
     if dry_run:
-        lines += [f"(chạy thử) Sẽ gửi {p.name} tới {_recipients(m)} qua {config.host}:{config.port}"
-                  for p, m in ready]
+        via = f" qua {config.host}:{config.port}" if config else ""
+        lines += [f"(chạy thử) Sẽ gửi {p.name} tới {_recipients(m)}{via}" for p, m in ready]
+        if config is None:
+            lines.append("Chưa cấu hình máy chủ gửi thư (SMTP) trong danh mục: cần có trước khi gửi thật.")
         lines.append(f"Chạy thử: chưa gửi thư nào ({len(ready)} thư sẵn sàng). Thêm --gui-that để gửi thật.")
         return lines
     if not ready:
         lines.append("Không có thư nào để gửi.")
         return lines
+    assert config is not None
     secret = ""
     if config.user:
         secret = os.environ.get(PASSWORD_ENV) or (password() if password else "")

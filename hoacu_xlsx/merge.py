@@ -27,7 +27,7 @@ from typing import Any, Callable, Iterable, Iterator
 from hoacu_xlsx import picture as P
 from hoacu_xlsx.catalogue import Catalogue
 from hoacu_xlsx.problems import ERROR, WARNING, Problem
-from hoacu_xlsx.store import FileRecord, Store
+from hoacu_xlsx.store import STORE_DIR, FileRecord, Store
 
 SHEET_FILES_NOTE = "sổ tổng hợp › Nhật ký tệp"
 PARALLEL_MIN_FILES = 24
@@ -617,6 +617,9 @@ def check_files(catalogue: Catalogue, workdir: Path, paths: list[Path]) -> list[
 
 
 def status_picture(catalogue: Catalogue, workdir: Path, now: datetime | None = None) -> P.Picture:
-    """``status``: the picture from the store as of the last merge (reads no inbox file)."""
+    """``status``: the picture from the store as of the last merge (reads no inbox file, creates nothing)."""
+    if not (workdir / STORE_DIR).is_dir():   # nothing merged yet
+        with Store.in_memory(workdir) as store:
+            return build_picture(catalogue, store, now or _now())
     with Store.open(workdir) as store:
         return build_picture(catalogue, store, now or _now())

@@ -117,6 +117,13 @@ class Store:
             raise StoreError(f"Không mở được kho dữ liệu '{root / DB_NAME}': {exc}.") from None
         return cls(root, conn)
 
+    @classmethod
+    def in_memory(cls, workdir: Path) -> "Store":
+        """An empty store that touches no disk (``status`` before the first merge)."""
+        conn = sqlite3.connect(":memory:", isolation_level=None)
+        conn.executescript(SCHEMA)
+        return cls(workdir / STORE_DIR, conn)
+
     def __enter__(self) -> "Store":
         return self
 

@@ -19,8 +19,8 @@ def test_readme_commands_exist():
     r = subprocess.run([sys.executable, "-m", "hoacu_xlsx", "--help"], capture_output=True, text=True)
     listed = set(re.findall(r"^  (\w+)\s", r.stdout, re.M))
     assert shown and shown <= listed, shown - listed
-    assert "python3 -m pip install -e . && hoacu-xlsx generate" in readme
-    assert "bash .ci/run" in readme and "python3 -m pytest" in (ROOT / ".ci" / "run").read_text()
+    assert "python3 -m venv .venv && .venv/bin/pip install -e . && .venv/bin/hoacu-xlsx generate" in readme
+    assert "bash .ci/run" in readme and ".venv/bin/python -m pytest" in (ROOT / ".ci" / "run").read_text()
 
 
 def test_meta_doc_covers_every_key(generated):
