@@ -284,6 +284,7 @@ _TOML_REASONS = (
     ("unclosed array", "thiếu dấu ']' đóng danh sách"),
     ("unclosed inline table", "thiếu dấu '}' đóng bảng"),
     ("unterminated string", "chuỗi chưa có dấu ngoặc kép đóng"),
+    ("illegal character '\\n'", "xuống dòng giữa chuỗi (thiếu dấu ngoặc kép đóng?)"),
     ("illegal character", "có ký tự không được phép"),
     ("invalid initial character for a key part", "tên trường có ký tự không được phép"),
     ("expected newline", "thừa nội dung ở cuối dòng"),
