@@ -511,6 +511,7 @@ class _Book:
         self.notes: list[str] = []
         self.found: dict[str, str] = {}          # canonical sheet name -> name in the workbook
         self.kind_rows: dict[tuple[int, str], int] = {}   # (item, kind id) -> row in Loại điển hình
+        self.kinds_read = self.criteria_read = False
 
     def problem(self, sheet: str, row: int, message: str) -> None:
         self.problems.append(CatalogueProblem(message, sheet, row))
@@ -524,8 +525,8 @@ class _Book:
         self._kinds(items)
         self._criteria(items)
         self._cross_check(items)
-        data["units"] = list(units.values())
-        data["assignments"] = [a for a, _row in items.values()]
+        data["units"] = list((units or {}).values())   # None only with a problem already reported
+        data["assignments"] = [a for a, _row in (items or {}).values()]
         return data
 
     # -- sheets and columns
@@ -573,7 +574,8 @@ class _Book:
             self.problem(name, 0, "không thấy dòng tiêu đề cột (" + ", ".join(c.header for c in cols) + ")")
             return None
         found = heads(grid[hr])
-        self._column_problems(name, hr + 1, grid[hr], found, cols)
+        if not self._columns_usable(name, hr + 1, grid[hr], found, cols):
+            return None  # its rows are not checked: one message for the column, not one per row
         rows = []
         for r in range(hr + 1, len(grid)):
             values = {k: grid[r][i] if i < len(grid[r]) else None for k, i in found.items()}
@@ -581,19 +583,24 @@ class _Book:
                 rows.append((r + 1, values))
         return _Table(canonical, name, hr + 1, found, rows)
 
-    def _column_problems(self, sheet: str, hr: int, header: list[Any], found: dict[str, int],
-                         cols: tuple[Col, ...]) -> None:
+    def _columns_usable(self, sheet: str, hr: int, header: list[Any], found: dict[str, int],
+                        cols: tuple[Col, ...]) -> bool:
+        """Report misspelled and missing columns; False when a column the rows need is not there."""
         missing = [c for c in cols if c.key not in found]
+        usable = True
         extra = [_text(v) for i, v in enumerate(header) if _text(v) and i not in found.values()]
         for col in missing:
             guess = next((e for e in extra if suggest(e.rstrip("* "), [col.header])), None)
             if guess is not None:
                 extra.remove(guess)
                 self.problem(sheet, hr, f"cột \"{guess}\" không có trong mẫu — có phải là '{col.header}'?")
+                usable = False
             elif col.required:
                 self.problem(sheet, hr, f"thiếu cột '{col.header}'")
+                usable = False
         for e in extra:
             self.notes.append(f"Cột '{e}' của trang '{sheet}' không thuộc danh mục nên không được đọc.")
+        return usable
 
     # -- Đợt
 
@@ -715,7 +722,7 @@ class _Book:
             if not _ID.match(uid):
                 self.problem(table.name, r, f"mã đơn vị \"{uid}\" chỉ được gồm chữ thường không dấu, số và dấu gạch "
                                             f"dưới — có phải là '{_slug(uid)}'?")
-                continue
+                uid = _slug(uid)  # references to the id it was meant to be are not reported twice
             if uid in rows:
                 self.problem(table.name, r, f"mã đơn vị \"{uid}\" trùng với dòng {rows[uid]}")
                 continue
@@ -836,6 +843,7 @@ class _Book:
 
     def _kinds(self, items: dict[int, tuple[dict[str, Any], int]] | None) -> None:
         table = self._table(KINDS_SHEET)
+        self.kinds_read = table is not None
         if table is None:
             return
         seen: dict[tuple[int, str], int] = {}
@@ -860,7 +868,7 @@ class _Book:
                 guess = suggest(base, list(BASE_LABELS.values()))
                 self.problem(table.name, r, f"thuộc nhóm \"{base}\" phải là một trong: "
                              f"{', '.join(BASE_LABELS.values())}" + (f" — có phải là '{guess}'?" if guess else ""))
-            if a is None or not ok or key is None:
+            if a is None or not ok:
                 continue
             for what, value in (("mã loại", kid), ("tên loại", _fold(label))):
                 if (a["item"], what + value) in seen:
@@ -870,11 +878,12 @@ class _Book:
                     ok = False
                 seen.setdefault((a["item"], what + value), r)
             if ok:
-                a["nominee_kinds"].append({"id": kid, "label": label, "base": key})
+                a["nominee_kinds"].append({"id": kid, "label": label, "base": key or "tap_the"})
                 self.kind_rows[(a["item"], kid)] = r
 
     def _criteria(self, items: dict[int, tuple[dict[str, Any], int]] | None) -> None:
         table = self._table(CRITERIA)
+        self.criteria_read = table is not None
         if table is None:
             return
         numbers: dict[tuple[int, int], int] = {}
@@ -908,6 +917,8 @@ class _Book:
             return []
         if a is None:
             return []
+        if not self.kinds_read:  # the kinds could not be read: check the references once they can
+            return [t.strip() for t in _SPLIT.split(text) if t.strip()]
         kinds = {k["id"]: k["id"] for k in a["nominee_kinds"]} | {_fold(k["label"]): k["id"] for k in a["nominee_kinds"]}
         out: list[str] = []
         for token in (t.strip() for t in _SPLIT.split(text)):
@@ -923,7 +934,7 @@ class _Book:
 
     def _cross_check(self, items: dict[int, tuple[dict[str, Any], int]] | None) -> None:
         """What the dispatch needs of each item: kinds to nominate, and criteria for every kind."""
-        if items is None or KINDS_SHEET not in self.found or CRITERIA not in self.found:
+        if items is None or not self.kinds_read or not self.criteria_read:
             return
         items_sheet, kinds_sheet = self.found[ITEMS], self.found[KINDS_SHEET]
         for a, row in items.values():
