@@ -301,3 +301,208 @@ def test_cli_refuses_a_corrupt_catalogue_workbook(tmp_path):
     assert r.returncode == 2 and "Traceback" not in r.stderr
     assert "không đọc được như sổ Excel" in r.stderr and "danh_muc.xlsx" in r.stderr
     assert not (tmp_path / "outbox").exists() or not any((tmp_path / "outbox").iterdir())
+
+
+# --------------------------------------------------------------------------- edit, then generate
+
+
+NEW_NAME = "Công an xã Hòa Cư (tên mới, dữ liệu mẫu)"
+NEW_VILLAGE = "Thôn Mẫu Mới"
+NEW_CRITERION = "Tiêu chí mẫu thêm (dữ liệu mẫu)"
+
+
+def cells_of(path: Path) -> list[str]:
+    from python_calamine import CalamineWorkbook
+
+    wb = CalamineWorkbook.from_path(str(path))
+    out = [str(v) for name in wb.sheet_names for row in wb.get_sheet_by_name(name).to_python() for v in row if v]
+    wb.close()
+    return out
+
+
+def assert_outbox_follows_the_edit(folder: Path) -> None:
+    r = cli("generate", "--dir", str(folder))
+    assert r.returncode == 0, r.stderr
+    outbox = folder / "outbox"
+    village = outbox / "DTTT_2024_thon_mau_moi.xlsx"
+    assert village.exists(), sorted(p.name for p in outbox.iterdir())
+    assert NEW_VILLAGE in cells_of(village)
+    police = cells_of(outbox / "DTTT_2024_cong_an.xlsx")
+    assert NEW_NAME in police
+    assert f"TC11. {NEW_CRITERION}" in police                  # the added criterion is a column of item 8
+    assert "Công an xã" not in police                          # the old name is gone
+    assert f"TC11. {NEW_CRITERION}" in cells_of(outbox / "DTTT_2024_ban_chqs.xlsx")
+
+
+def test_officer_edits_with_openpyxl_then_generates(tmp_path):
+    def change(wb: openpyxl.Workbook) -> None:
+        units = wb["Đơn vị"]
+        units[f"B{row_of(units, 'A', 'cong_an')}"] = NEW_NAME
+        units.append([None, NEW_VILLAGE, None, "Thôn", None, None])          # a village: id made from its name
+        wb["Tiêu chí"].append([8, None, "tap_the, chien_si", NEW_CRITERION, NEW_CRITERION])
+    edit(write_book(tmp_path), change)
+    c = cat.load(tmp_path / "danh_muc.xlsx")
+    assert c.unit("thon_mau_moi").is_village and c.villages == [NEW_VILLAGE]
+    assert_outbox_follows_the_edit(tmp_path)
+
+
+@pytest.mark.libreoffice
+def test_officer_edits_in_libreoffice_then_generates(tmp_path, libreoffice):
+    src = write_book(tmp_path / "src")
+    police_row = 1 + [u.id for u in cat.load().units].index("cong_an") + 1
+    ops = [
+        {"op": "set", "sheet": "Đơn vị", "cell": f"B{police_row}", "value": NEW_NAME},
+        {"op": "insert_rows", "sheet": "Đơn vị", "before": 2, "count": 1},     # the new village goes on top
+        {"op": "set", "sheet": "Đơn vị", "cell": "B2", "value": NEW_VILLAGE},
+        {"op": "set", "sheet": "Đơn vị", "cell": "D2", "value": "Thôn"},
+        {"op": "insert_rows", "sheet": "Tiêu chí", "before": 2, "count": 1},
+        {"op": "set", "sheet": "Tiêu chí", "cell": "A2", "value": 8},
+        {"op": "set", "sheet": "Tiêu chí", "cell": "C2", "value": "tap_the, chien_si"},
+        {"op": "set", "sheet": "Tiêu chí", "cell": "D2", "value": NEW_CRITERION},
+        {"op": "set", "sheet": "Tiêu chí", "cell": "E2", "value": NEW_CRITERION},
+    ]
+    libreoffice.fill([{"src": str(src), "dst": str(tmp_path / "danh_muc.xlsx"), "format": "xlsx", "ops": ops}])
+    c = cat.load(tmp_path / "danh_muc.xlsx")
+    assert c.deadline == date(2024, 5, 31)                                   # LibreOffice kept the date a date
+    assert c.unit("cong_an").name == NEW_NAME and c.unit("thon_mau_moi").is_village
+    assert [cr.number for cr in c.assignment("8").criteria][0] == 11         # listed first, numbered next
+    assert_outbox_follows_the_edit(tmp_path)
+
+
+@pytest.mark.libreoffice
+def test_libreoffice_saved_errors_are_reported_by_row(tmp_path, libreoffice):
+    src = write_book(tmp_path / "src")
+    ops = [{"op": "insert_rows", "sheet": "Nhiệm vụ", "before": 3, "count": 1},
+           {"op": "set", "sheet": "Nhiệm vụ", "cell": "A3", "value": 15},
+           {"op": "set", "sheet": "Nhiệm vụ", "cell": "C3", "value": "Phong trào thi đua"},
+           {"op": "set", "sheet": "Nhiệm vụ", "cell": "D3", "value": "Phong trào mẫu (dữ liệu mẫu)"},
+           {"op": "set", "sheet": "Nhiệm vụ", "cell": "E3", "value": "thon_khong_co"}]
+    libreoffice.fill([{"src": str(src), "dst": str(tmp_path / "danh_muc.xlsx"), "format": "xlsx", "ops": ops}])
+    assert problems_of(tmp_path / "danh_muc.xlsx") == [
+        '[Nhiệm vụ, dòng 3] đơn vị "thon_khong_co" không có trong trang Đơn vị',
+        "[Nhiệm vụ, dòng 3] mục 15 đề xuất điển hình nhưng chưa có loại điển hình nào (trang Loại điển hình)"]
+
+
+# --------------------------------------------------------------------------- rounds and warnings
+
+
+def test_generate_warns_about_a_past_deadline_and_a_missing_contact(tmp_path):
+    write_book(tmp_path)
+    r = cli("generate", "--dir", str(tmp_path))
+    assert r.returncode == 0, r.stderr
+    assert "CHÚ Ý: hạn nộp 31/05/2024 đã qua" in r.stderr and "CHÚ Ý" not in r.stdout
+    assert "Chưa có họ tên, điện thoại, thư điện tử của cán bộ nhận sổ" in r.stderr
+    c = cat.load(tmp_path / "danh_muc.xlsx")
+    assert generate.round_alerts(c, date(2024, 3, 1))[0] == []
+    filled = cat.Catalogue(**{**{f: getattr(c, f) for f in c.__dataclass_fields__},
+                              "receiver": cat.Receiver(c.receiver.title, "Cán bộ Mẫu", "tdkt@example.vn", "0900000000")})
+    assert generate.round_alerts(filled, date(2024, 3, 1)) == ([], [])
+
+
+def test_generate_reports_catalogue_changes_and_old_workbooks_still_merge(tmp_path):
+    from hoacu_xlsx import demo, merge
+    from hoacu_xlsx import picture as P
+
+    first = generate.run(cat.load(write_book(tmp_path)), tmp_path, today=date(2024, 3, 1))
+    assert first.changes == []
+    old = {b.unit.id: b for b in first.built}["cong_an"]
+    sent = tmp_path / "sent_cong_an.xlsx"
+    wb = openpyxl.load_workbook(old.path)                     # the unit fills the workbook it got earlier
+    lay = old.meta.layouts["8"]
+    for key, value in demo.sample_row(cat.load(), "8", 1).items():
+        if key in lay.columns:
+            wb[lay.sheet][f"{lay.columns[key]}{lay.first_data_row}"] = value
+    wb.save(sent)
+
+    def change(wb: openpyxl.Workbook) -> None:
+        units = wb["Đơn vị"]
+        units[f"B{row_of(units, 'A', 'cong_an')}"] = NEW_NAME
+        crit = wb["Tiêu chí"]
+        crit[f"D{[c.row for c in crit['A'] if c.value == 8][1]}"] = "Hoàn thành xuất sắc mọi nhiệm vụ (lời mới)"
+    edit(tmp_path / "danh_muc.xlsx", change)
+    r = cli("generate", "--dir", str(tmp_path))
+    assert r.returncode == 0, r.stderr
+    assert f'Đơn vị "cong_an" đổi tên: "Công an xã" → "{NEW_NAME}" (sổ đã gửi vẫn được nhận).' in r.stdout
+    assert ('Mục 8, tiêu chí 2 sửa lời: "Hoàn thành xuất sắc các nhiệm vụ" → "Hoàn thành xuất sắc mọi nhiệm vụ '
+            '(lời mới)" (sổ đã gửi vẫn được nhận).') in r.stdout
+
+    (tmp_path / "inbox" / "DTTT_2024_cong_an.xlsx").write_bytes(sent.read_bytes())
+    report = merge.run(cat.load(tmp_path / "danh_muc.xlsx"), tmp_path)
+    police = next(s for s in report.picture.units if s.unit.id == "cong_an")
+    assert police.unit.name == NEW_NAME
+    assert police.status in (P.SUBMITTED_OK, P.LATE) and police.nominations == 1
+    assert not [p for p in report.picture.problems if p.is_error]
+
+    def add(wb: openpyxl.Workbook) -> None:
+        wb["Tiêu chí"].append([8, None, "tap_the", NEW_CRITERION, NEW_CRITERION])
+    edit(tmp_path / "danh_muc.xlsx", add)
+    again = generate.run(cat.load(tmp_path / "danh_muc.xlsx"), tmp_path, today=date(2024, 3, 1))
+    assert again.changes == [
+        "Danh mục đã thay đổi so với lần tạo sổ trước:",
+        f'  • Mục 8 thêm tiêu chí 11 "{NEW_CRITERION}" — sổ đã gửi chưa có cột này.',
+        f"Sổ đã gửi trước vẫn được tổng hợp (nhận diện theo mã sổ, mã đơn vị, số tiêu chí); nhưng hãy gửi lại sổ "
+        f"mới cho: Ban Chỉ huy Quân sự xã, {NEW_NAME}."]
+
+
+def test_next_round_moves_dates_titles_and_plan_period():
+    from hoacu_xlsx import new_round
+
+    c = cat.load()
+    nxt = new_round.next_catalogue(c, 2027)
+    assert (nxt.year, nxt.deadline, nxt.plan_period) == (2027, date(2027, 5, 31), "2026 – 2030")
+    assert nxt.round_title == "Xây dựng, nhân rộng các mô hình, điển hình tiên tiến năm 2027"
+    assert nxt.units == c.units and nxt.assignments == c.assignments
+    assert new_round.next_catalogue(c, 2025).plan_period == "2021 – 2025"
+    assert new_round.next_period("2021 – 2025", 2031) == "2031 – 2035"
+    assert new_round.shift_year(date(2024, 2, 29), 1) == date(2025, 2, 28)
+
+
+def test_a_folder_runs_2024_then_2025_and_a_2024_file_is_reported_as_such(tmp_path):
+    from hoacu_xlsx import merge
+    from hoacu_xlsx import picture as P
+
+    assert cli("init", "--dir", str(tmp_path)).returncode == 0
+    assert cli("generate", "--dir", str(tmp_path)).returncode == 0
+    old_file = tmp_path / "outbox" / "DTTT_2024_cong_an.xlsx"
+    assert old_file.exists()
+
+    r = cli("init", "--year", "2025", "--dir", str(tmp_path))
+    assert r.returncode == 0, r.stderr
+    assert "HẠN NỘP: 31/05/2025" in r.stdout and "trang 'Đợt'" in r.stdout
+    assert (tmp_path / "danh_muc_2024.xlsx").exists()
+    assert cat.load(tmp_path / "danh_muc_2024.xlsx") == cat.load()             # the closed round, unchanged
+    assert (tmp_path / "dot_2024" / "store").is_dir() and not (tmp_path / "store").exists()
+    new = cat.load(tmp_path / "danh_muc.xlsx")
+    assert (new.year, new.deadline) == (2025, date(2025, 5, 31))
+
+    r = cli("generate", "--dir", str(tmp_path))
+    assert r.returncode == 0, r.stderr
+    assert "Kho dữ liệu store/" not in r.stderr                                # the rounds do not mix
+    for unit in ("cong_an", "ban_tuyen_giao"):
+        assert (tmp_path / "outbox" / f"DTTT_2024_{unit}.xlsx").exists()
+        assert (tmp_path / "outbox" / f"DTTT_2025_{unit}.xlsx").exists()
+
+    (tmp_path / "inbox" / old_file.name).write_bytes(old_file.read_bytes())
+    report = merge.run(new, tmp_path)
+    other = [p for p in report.picture.problems if p.code == "other_year"]
+    assert [p.message for p in other] == [
+        f"Tệp '{old_file.name}' là sổ của đợt năm 2024 (Công an xã), không phải đợt năm 2025 đang tổng hợp; tệp "
+        "không được tính. Nếu đơn vị gửi nhầm sổ cũ, đề nghị gửi lại sổ năm 2025."]
+    police = next(s for s in report.picture.units if s.unit.id == "cong_an")
+    assert police.status == P.NOT_SUBMITTED                                      # not credited
+    v = cli("validate", "--dir", str(tmp_path), str(tmp_path / "inbox" / old_file.name))
+    assert "là sổ của đợt năm 2024" in v.stdout
+
+    again = cli("init", "--year", "2025", "--dir", str(tmp_path))
+    assert again.returncode == 2 and "năm của đợt mới phải sau 2025" in again.stderr
+
+
+def test_generate_warns_when_the_store_holds_another_round(tmp_path):
+    write_book(tmp_path)
+    assert cli("generate", "--dir", str(tmp_path)).returncode == 0
+    from hoacu_xlsx import new_round
+
+    book.write(new_round.next_catalogue(cat.load(), 2026), tmp_path / "danh_muc.xlsx")   # year edited by hand
+    r = cli("generate", "--dir", str(tmp_path))
+    assert "Kho dữ liệu store/ của thư mục này đang giữ sổ đợt năm 2024" in r.stderr
+    assert "init --year 2026" in r.stderr
