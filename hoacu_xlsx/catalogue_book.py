@@ -384,7 +384,7 @@ def _table_checks(sheet: str, cols: tuple[Col, ...]) -> dict[str, dict[str, Any]
 
 _ID = re.compile(r"^[a-z0-9_]+$")
 _ITEM_ID = re.compile(r"^[A-Za-z0-9_.-]+$")
-_SPLIT = re.compile(r"[,;\n]+")
+_SPLIT = re.compile(r"[,;]+")
 _VILLAGE_WORDS = {_fold(ALL_VILLAGES), _fold("các thôn"), _fold("tất cả thôn")}
 
 
@@ -430,6 +430,28 @@ def _text(v: Any) -> str:
     if isinstance(v, date):
         return v.strftime("%d/%m/%Y")
     return _nfc(str(v)).strip()
+
+
+def _code(v: Any) -> str:
+    """An id-like cell (unit ids, kind ids and lists of them): ``_xHH_`` undone if LibreOffice decoded it.
+
+    LibreOffice (24.x) reads ``cc_van_hoa_xa_hoi`` from an .xlsx as ``cc_van_hoa`` + newline + ``hoi``: it
+    takes ``_xa_`` for the OOXML escape of U+000A. Ids never hold control characters, so one is put back
+    as the shortest escape that produces it ('xã' is in many ids: ``_xa_``).
+    """
+    return re.sub(r"[\x00-\x1f]", lambda m: f"_x{ord(m.group()):x}_", _text(v))
+
+
+def _tokens(v: Any, known: set[str] | None) -> list[str]:
+    """A comma list of ids; a line break separates too, unless it is LibreOffice's decoded ``_xa_`` of a known id."""
+    out: list[str] = []
+    for part in _SPLIT.split(_text(v)):
+        repaired = _code(part)
+        if known is not None and repaired in known or "\n" not in part:
+            out.append(repaired)
+        else:
+            out += [_code(x) for x in part.split("\n")]
+    return [t.strip() for t in out if t.strip()]
 
 
 def _int(v: Any) -> int | None:
@@ -706,7 +728,7 @@ class _Book:
         units: dict[str, dict[str, Any]] = {}
         rows: dict[str, int] = {}
         for r, v in table.rows:
-            name, kind, uid = _text(v.get("name")), _text(v.get("kind")), _text(v.get("id"))
+            name, kind, uid = _text(v.get("name")), _text(v.get("kind")), _code(v.get("id"))
             if not name:
                 self.problem(table.name, r, "tên đầy đủ không được để trống")
             if kind and _fold(kind) not in kinds:
@@ -750,7 +772,7 @@ class _Book:
             a = self._item_fields(table.name, r, v, units)
             if item is None:
                 continue
-            aid = _text(v.get("id")) or str(item)
+            aid = _code(v.get("id")) or str(item)
             if item in items:
                 self.problem(table.name, r, f"mục {item} trùng với dòng {items[item][1]}")
             elif not _ITEM_ID.match(aid):
@@ -803,20 +825,19 @@ class _Book:
         if scope and _choice(scope, SCOPES) is None:
             self.problem(sheet, r, f"cách tính chỉ tiêu \"{scope}\" phải là '{SCOPES['joint']}' hoặc "
                                    f"'{SCOPES['each']}'")
-        out["assignees"], out["assign_villages"] = self._assignees(sheet, r, _text(v.get("assignees")), units)
+        out["assignees"], out["assign_villages"] = self._assignees(sheet, r, v.get("assignees"), units)
         return out
 
-    def _assignees(self, sheet: str, r: int, text: str,
+    def _assignees(self, sheet: str, r: int, raw: Any,
                    units: dict[str, dict[str, Any]] | None) -> tuple[list[str], bool]:
-        if not text:
+        tokens = _tokens(raw, set(units) if units is not None else None)
+        if not tokens:
             self.problem(sheet, r, "đơn vị được giao không được để trống")
             return [], False
         ids: list[str] = []
         villages = False
         by_name = {_fold(u["name"]): uid for uid, u in (units or {}).items()}
-        for token in (t.strip() for t in _SPLIT.split(text)):
-            if not token:
-                continue
+        for token in tokens:
             if _fold(token) in _VILLAGE_WORDS:
                 villages = True
             elif units is None or token in units:
@@ -849,7 +870,7 @@ class _Book:
         seen: dict[tuple[int, str], int] = {}
         for r, v in table.rows:
             a = self._item_of(table.name, r, v.get("item"), items)
-            kid, label, base = _text(v.get("id")), _text(v.get("label")), _text(v.get("base"))
+            kid, label, base = _code(v.get("id")), _text(v.get("label")), _text(v.get("base"))
             ok = True
             if not kid:
                 self.problem(table.name, r, "mã loại không được để trống")
@@ -911,21 +932,20 @@ class _Book:
                 numbers[(item, crit["number"])] = 0
 
     def _applies(self, sheet: str, r: int, raw: Any, a: dict[str, Any] | None) -> list[str]:
-        text = _text(raw)
-        if not text:
+        if not _text(raw):
             self.problem(sheet, r, "áp dụng cho không được để trống (ghi mã loại điển hình)")
             return []
         if a is None:
             return []
         if not self.kinds_read:  # the kinds could not be read: check the references once they can
-            return [t.strip() for t in _SPLIT.split(text) if t.strip()]
+            return _tokens(raw, None)
         kinds = {k["id"]: k["id"] for k in a["nominee_kinds"]} | {_fold(k["label"]): k["id"] for k in a["nominee_kinds"]}
         out: list[str] = []
-        for token in (t.strip() for t in _SPLIT.split(text)):
+        for token in _tokens(raw, {k["id"] for k in a["nominee_kinds"]}):
             kid = kinds.get(token) or kinds.get(_fold(token))
             if kid:
                 out.append(kid)
-            elif token:
+            else:
                 guess = suggest(token, [k["id"] for k in a["nominee_kinds"]])
                 self.problem(sheet, r, f"loại điển hình \"{token}\" không có trong trang {KINDS_SHEET} cho mục "
                                        f"{a['item']}" + (f" — có phải là '{guess}'?" if guess else ""))

@@ -506,3 +506,15 @@ def test_generate_warns_when_the_store_holds_another_round(tmp_path):
     r = cli("generate", "--dir", str(tmp_path))
     assert "Kho dữ liệu store/ của thư mục này đang giữ sổ đợt năm 2024" in r.stderr
     assert "init --year 2026" in r.stderr
+
+
+def test_ids_survive_libreoffices_xa_decoding_and_line_breaks_still_separate(tmp_path):
+    """LibreOffice reads 'cc_van_hoa_xa_hoi' from .xlsx as 'cc_van_hoa' + line break + 'hoi' (it takes _xa_ for an
+    escape); the reader puts it back, while a line break typed between two ids (Alt+Enter) still separates them."""
+    def change(wb: openpyxl.Workbook) -> None:
+        units = wb["Đơn vị"]
+        units[f"A{row_of(units, 'A', 'cc_van_hoa_xa_hoi')}"] = "cc_van_hoa\nhoi"
+        items = wb["Nhiệm vụ"]
+        items["E5"] = "cc_van_hoa\nhoi"
+        items["E8"] = "cong_an\nban_chqs"
+    assert cat.load(edit(write_book(tmp_path), change)) == cat.load()
