@@ -65,7 +65,8 @@ ITEM_COLS = (
         f"ghi '{ALL_VILLAGES}' để giao cho mọi thôn."),
     Col("quota", "Chỉ tiêu tối thiểu", 11, hint="Số điển hình tối thiểu (để trống: 1)."),
     Col("quota_scope", "Cách tính chỉ tiêu", 24, hint="Chung cho các đơn vị được giao, hoặc riêng mỗi đơn vị."),
-    Col("nominations", "Đề xuất điển hình", 12, hint="Có: đơn vị nhận sổ đề xuất. Không: nhiệm vụ khác (tuyên truyền…)."),
+    Col("nominations", "Đề xuất điển hình", 12,
+        hint="Có: đơn vị nhận sổ đề xuất. Không: nhiệm vụ khác (tuyên truyền…)."),
     Col("note", "Ghi chú", 36, wrap=True),
     Col("duty", "Nội dung nhiệm vụ (mục không đề xuất)", 48, wrap=True),
 )
@@ -119,7 +120,8 @@ ROUND_FIELDS = (
     RoundField("receiver.name", "Cán bộ nhận – họ tên", hint="In trong mọi sổ đề xuất: nên điền."),
     RoundField("receiver.phone", "Cán bộ nhận – điện thoại", hint="In trong mọi sổ đề xuất: nên điền."),
     RoundField("receiver.email", "Cán bộ nhận – thư điện tử", hint="Đơn vị gửi sổ về địa chỉ này: nên điền."),
-    RoundField("report_to", "Nơi báo cáo kết quả", hint="Từ 01/7/2025 (bỏ cấp huyện): thường là UBND tỉnh / Sở Nội vụ."),
+    RoundField("report_to", "Nơi báo cáo kết quả",
+               hint="Từ 01/7/2025 (bỏ cấp huyện): thường là UBND tỉnh / Sở Nội vụ."),
     RoundField("signer.authority", "Người ký – thẩm quyền", hint="Ví dụ: TM. ỦY BAN NHÂN DÂN."),
     RoundField("signer.title", "Người ký – chức vụ", hint="Ví dụ: CHỦ TỊCH."),
     RoundField("signer.name", "Người ký – họ tên"),
@@ -939,7 +941,8 @@ class _Book:
             return []
         if not self.kinds_read:  # the kinds could not be read: check the references once they can
             return _tokens(raw, None)
-        kinds = {k["id"]: k["id"] for k in a["nominee_kinds"]} | {_fold(k["label"]): k["id"] for k in a["nominee_kinds"]}
+        kinds = {k["id"]: k["id"] for k in a["nominee_kinds"]}
+        kinds |= {_fold(k["label"]): k["id"] for k in a["nominee_kinds"]}
         out: list[str] = []
         for token in _tokens(raw, {k["id"] for k in a["nominee_kinds"]}):
             kid = kinds.get(token) or kinds.get(_fold(token))

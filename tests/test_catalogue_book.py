@@ -394,8 +394,10 @@ def test_generate_warns_about_a_past_deadline_and_a_missing_contact(tmp_path):
     assert "Chưa có họ tên, điện thoại, thư điện tử của cán bộ nhận sổ" in r.stderr
     c = cat.load(tmp_path / "danh_muc.xlsx")
     assert generate.round_alerts(c, date(2024, 3, 1))[0] == []
-    filled = cat.Catalogue(**{**{f: getattr(c, f) for f in c.__dataclass_fields__},
-                              "receiver": cat.Receiver(c.receiver.title, "Cán bộ Mẫu", "tdkt@example.vn", "0900000000")})
+    import dataclasses
+
+    filled = dataclasses.replace(c, receiver=cat.Receiver(c.receiver.title, "Cán bộ Mẫu", "tdkt@example.vn",
+                                                          "0900000000"))
     assert generate.round_alerts(filled, date(2024, 3, 1)) == ([], [])
 
 
