@@ -1,8 +1,10 @@
-"""The round's catalogue: units, assignments, criteria and deadline, from a TOML file.
+"""The round's catalogue: units, assignments, criteria and deadline, from a workbook or TOML.
 
-The catalogue is the officer's to edit (``hoacu-xlsx init`` copies the built-in 2024
-one into the working folder), so every mistake in it must come back as a Vietnamese
-message naming the file and the line or field — never a traceback.
+The catalogue is the officer's to edit: ``hoacu-xlsx init`` writes the built-in 2024
+one into the working folder as ``danh_muc.xlsx`` (``catalogue_book`` reads and writes
+that workbook into the same dict shape TOML gives), so :func:`parse` is the one model
+behind both. Every mistake must come back as a Vietnamese message naming the file and
+the sheet/row, line or field — never a traceback.
 """
 
 from __future__ import annotations
@@ -17,7 +19,10 @@ from pathlib import Path
 from typing import Any
 
 BUILTIN_NAME = "catalogue_2024.toml"
-DEFAULT_FILE = "danh_muc.toml"  # the working folder's editable copy (``init``)
+BOOK_FILE = "danh_muc.xlsx"     # the working folder's catalogue workbook (``init``)
+DEFAULT_FILE = "danh_muc.toml"  # the TOML alternative (``init --toml``)
+VILLAGE_KIND = "Thôn"           # units of this kind are villages (they get the assign_villages items)
+REVIEW_RESULTS = ("Đang xem xét", "Được chọn", "Không chọn")
 
 BASES = ("tap_the", "ca_nhan", "ho_gia_dinh")
 KINDS = {
@@ -29,8 +34,35 @@ KINDS = {
 _ID = re.compile(r"^[a-z0-9_]+$")
 
 
+@dataclass(frozen=True)
+class CatalogueProblem:
+    """One mistake in the catalogue, pyxform style: '[Đơn vị, dòng 7] mã đơn vị "x" trùng với dòng 5'."""
+
+    message: str
+    sheet: str = ""
+    row: int = 0   # 1-based sheet row; 0 when the problem is the sheet (or file) itself
+
+    def __str__(self) -> str:
+        if self.sheet and self.row:
+            return f"[{self.sheet}, dòng {self.row}] {self.message}"
+        if self.sheet:
+            return f"[{self.sheet}] {self.message}"
+        return self.message
+
+
 class CatalogueError(Exception):
-    """A catalogue file that cannot be used; the message is Vietnamese and names the place."""
+    """A catalogue that cannot be used: every problem found, in Vietnamese, each naming its place."""
+
+    def __init__(self, problems: str | list[CatalogueProblem], source: str = "") -> None:
+        self.problems = [CatalogueProblem(problems)] if isinstance(problems, str) else list(problems)
+        self.source = source
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        if len(self.problems) == 1 and not self.problems[0].sheet:
+            return self.problems[0].message
+        head = f"Danh mục '{self.source}' có {len(self.problems)} lỗi — sửa rồi chạy lại:"
+        return "\n".join([head] + [f"  • {p}" for p in self.problems])
 
 
 @dataclass(frozen=True)
@@ -90,6 +122,8 @@ class Unit:
     kind: str
     email: str = ""
     is_village: bool = False
+    short: str = ""     # short name for tight places (officer's choice; may be blank)
+    contact: str = ""   # the unit's contact person
 
 
 @dataclass(frozen=True)
@@ -123,7 +157,7 @@ class Catalogue:
     units: list[Unit]
     assignments: list[Assignment]
     villages: list[str] = field(default_factory=list)
-    source: str = ""
+    source: str = field(default="", compare=False)
     # round details used by the papers (report, list, tờ trình) and the catalogue workbook
     dispatch_number: str = ""                 # e.g. "15/UBND-VP"; blank when unknown
     dispatch_date: date | None = None
@@ -134,6 +168,9 @@ class Catalogue:
     honour_forms: tuple[str, ...] = ("Giấy khen của Chủ tịch UBND xã",)
     # optional mail settings by table name ("smtp", "imap"): raw key -> value, validated by the mail modules
     settings: dict[str, dict[str, Any]] = field(default_factory=dict)
+    review_results: tuple[str, ...] = REVIEW_RESULTS  # the officer's review decisions (master dropdown)
+    # what the loader noticed but did not refuse (e.g. an extra sheet ignored); shown, never fatal
+    notes: tuple[str, ...] = field(default=(), compare=False)
 
     @property
     def place_name(self) -> str:
@@ -195,15 +232,30 @@ def builtin_text() -> str:
 
 
 def resolve(config: str | Path | None, workdir: Path) -> Path:
-    """The catalogue to use: --config, else the working folder's copy, else the built-in one."""
+    """The catalogue to use: --config, else danh_muc.xlsx, else danh_muc.toml, else the built-in one."""
     if config:
         return Path(config)
-    local = workdir / DEFAULT_FILE
-    return local if local.exists() else builtin_path()
+    for name in (BOOK_FILE, DEFAULT_FILE):
+        local = workdir / name
+        if local.exists():
+            return local
+    return builtin_path()
+
+
+def is_book(path: str | Path) -> bool:
+    return Path(path).suffix.lower() in (".xlsx", ".xlsm")
 
 
 def load(path: str | Path | None = None) -> Catalogue:
+    """A catalogue workbook (.xlsx) or TOML file; the built-in 2024 catalogue when no path is given."""
     path = Path(path) if path else builtin_path()
+    if is_book(path):
+        from hoacu_xlsx import catalogue_book
+
+        data, notes = catalogue_book.read(path)
+        cat = parse(data, source=str(path))
+        cat.notes = tuple(notes)
+        return cat
     try:
         raw = path.read_bytes()
     except OSError as exc:
@@ -221,12 +273,43 @@ def load(path: str | Path | None = None) -> Catalogue:
     return parse(data, source=str(path))
 
 
+# tomllib's reasons (Python 3.11–3.13) in Vietnamese; an unknown reason is dropped, the place is kept
+_TOML_REASONS = (
+    ("invalid value", "giá trị không hợp lệ (chuỗi phải trong ngoặc kép, ngày dạng 2026-05-31)"),
+    ("invalid statement", "dòng không đúng dạng 'tên = giá trị'"),
+    ("expected '=' after a key", "thiếu dấu '=' sau tên trường"),
+    ("cannot overwrite a value", "trường này đã được khai báo trước đó"),
+    ("cannot declare", "bảng này đã được khai báo trước đó"),
+    ("cannot mutate", "không sửa được bảng đã khai báo"),
+    ("unclosed array", "thiếu dấu ']' đóng danh sách"),
+    ("unclosed inline table", "thiếu dấu '}' đóng bảng"),
+    ("unterminated string", "chuỗi chưa có dấu ngoặc kép đóng"),
+    ("illegal character '\\n'", "xuống dòng giữa chuỗi (thiếu dấu ngoặc kép đóng?)"),
+    ("illegal character", "có ký tự không được phép"),
+    ("invalid initial character for a key part", "tên trường có ký tự không được phép"),
+    ("expected newline", "thừa nội dung ở cuối dòng"),
+    ("expected ']' at the end of a table declaration", "thiếu dấu ']' ở cuối tên bảng"),
+    ("expected ']]' at the end of an array declaration", "thiếu dấu ']]' ở cuối tên bảng"),
+    ("expected a value", "thiếu giá trị"),
+    ("invalid date or datetime", "ngày không hợp lệ (ghi dạng 2026-05-31)"),
+    ("unescaped '\\' in a string", "chuỗi có dấu '\\' không hợp lệ"),
+    ("invalid hex value", "mã ký tự không hợp lệ"),
+    ("invalid character", "có ký tự không được phép"),
+    ("end of document", "tệp kết thúc giữa chừng"),
+    ("duplicate", "trường bị khai báo hai lần"),
+)
+
+
 def _vi_toml_error(exc: tomllib.TOMLDecodeError) -> str:
-    m = re.search(r"\(at line (\d+), column (\d+)\)", str(exc))
-    reason = str(exc).split(" (at ")[0]
+    """'dòng 3, cột 8 (giá trị không hợp lệ …)': tomllib's English never reaches the officer."""
+    text = str(exc)
+    m = re.search(r"\(at line (\d+), column (\d+)\)", text)
+    low = text.split(" (at ")[0].lower()
+    reason = next((vi for en, vi in _TOML_REASONS if en in low), "")
     if m:
-        return f"dòng {m.group(1)}, cột {m.group(2)} ({reason})"
-    return reason
+        place = f"dòng {m.group(1)}, cột {m.group(2)}"
+        return f"{place} ({reason})" if reason else place
+    return reason or "tệp không đúng định dạng TOML"
 
 
 def _nfc(value: Any) -> Any:
@@ -294,9 +377,12 @@ def parse(data: dict, source: str = "") -> Catalogue:
     units: list[Unit] = []
     for i, u in enumerate(top.get("units", list), start=1):
         f = _Fields(u, f"đơn vị thứ {i} ([[units]])", source)
-        units.append(Unit(id=f.ident("id"), name=f.text("name"), kind=f.text("kind", ""), email=f.text("email", "")))
+        kind = f.text("kind", "")
+        units.append(Unit(id=f.ident("id"), name=f.text("name"), kind=kind, email=f.text("email", ""),
+                          is_village=is_village_kind(kind), short=f.text("short_name", ""),
+                          contact=f.text("contact", "")))
     for name in villages:
-        units.append(Unit(id=village_id(name), name=name, kind="Thôn", is_village=True))
+        units.append(Unit(id=village_id(name), name=name, kind=VILLAGE_KIND, is_village=True))
     _unique([u.id for u in units], "đơn vị (units.id)", source)
     unit_ids = {u.id for u in units}
 
@@ -322,7 +408,7 @@ def parse(data: dict, source: str = "") -> Catalogue:
         receiver=receiver,
         units=units,
         assignments=assignments,
-        villages=list(villages),
+        villages=[u.name for u in units if u.is_village],
         source=source,
         dispatch_number=top.text("dispatch_number", ""),
         dispatch_date=top.get("dispatch_date", date, None),
@@ -332,6 +418,7 @@ def parse(data: dict, source: str = "") -> Catalogue:
         signer=signer,
         honour_forms=honour_forms,
         settings=settings,
+        review_results=tuple(top.get("review_results", list, list(REVIEW_RESULTS))),
     )
 
 
@@ -378,7 +465,9 @@ def _parse_assignment(a: Any, i: int, unit_ids: set[str], source: str) -> Assign
             raise cf.fail("applies_to", "không được để trống")
         text = cf.text("text")
         short = cf.text("short", "") or _shorten(text)
+        n = cf.get("number", int, n)
         criteria.append(Criterion(key=f"tc_{n}", number=n, text=text, short=short, applies_to=applies))
+    _unique([str(c.number) for c in criteria], f"số tiêu chí của nhiệm vụ '{aid}'", source)
 
     if nominations:
         if not kinds:
@@ -414,6 +503,12 @@ def _unique(values: list[str], what: str, source: str) -> None:
 
 def _shorten(text: str, limit: int = 40) -> str:
     return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + "…"
+
+
+def is_village_kind(kind: str) -> bool:
+    from hoacu_xlsx.normalize import fold_key
+
+    return fold_key(kind) == fold_key(VILLAGE_KIND)
 
 
 def village_id(name: str) -> str:

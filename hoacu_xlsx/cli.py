@@ -96,8 +96,8 @@ def _fail(message: str, code: int = 2) -> None:
 def common(f: Callable) -> Callable:
     """--dir and --config on every command."""
     f = click.option("--config", "config", type=click.Path(dir_okay=False), default=None, metavar="TỆP",
-                     help="Tệp danh mục. Mặc định: danh_muc.xlsx (hoặc danh_muc.toml) trong thư mục làm việc, "
-                          "nếu không có thì dùng danh mục 2024 có sẵn.")(f)
+                     help="Tệp danh mục (.xlsx hoặc .toml). Mặc định: danh_muc.xlsx trong thư mục làm việc, rồi "
+                          "danh_muc.toml, nếu không có thì dùng danh mục 2024 có sẵn.")(f)
     f = click.option("--dir", "workdir", type=click.Path(file_okay=False), default=None, metavar="THƯ_MỤC",
                      help="Thư mục làm việc (chứa inbox/, outbox/, ...). Mặc định: thư mục hiện tại.")(f)
     f = click.help_option("-h", "--help", help="Hiện hướng dẫn này rồi thoát.")(f)
@@ -120,9 +120,12 @@ class Env:
         from hoacu_xlsx import catalogue as cat
 
         try:
-            return cat.load(cat.resolve(self.config, self.workdir))
+            catalogue = cat.load(cat.resolve(self.config, self.workdir))
         except cat.CatalogueError as exc:
             _fail(str(exc))
+        for note in catalogue.notes:
+            click.secho(note, fg="yellow", err=True)
+        return catalogue
 
 
 @click.group(cls=ViGroup, context_settings=CONTEXT,
@@ -141,22 +144,23 @@ def main(workdir: str | None, config: str | None) -> None:
     pass
 
 
-@main.command(help="Chép danh mục 2024 có sẵn (danh_muc.toml) và mẫu trình bày (templates/) vào thư mục "
-                   "làm việc để sửa.")
+@main.command(help="Ghi danh mục (danh_muc.xlsx — sửa bằng Excel hoặc LibreOffice) và mẫu trình bày (templates/) "
+                   "vào thư mục làm việc. Không có --year: danh mục 2024 có sẵn. Có --year NĂM: bắt đầu đợt mới từ "
+                   "danh mục mới nhất trong thư mục (giữ danh mục cũ thành danh_muc_<năm cũ>.xlsx).")
+@click.option("--year", type=int, default=None, metavar="NĂM",
+              help="Bắt đầu đợt năm NĂM: cùng đơn vị, nhiệm vụ, tiêu chí; hạn nộp dời theo năm.")
+@click.option("--toml", "as_toml", is_flag=True, help="Ghi danh mục dạng TOML (danh_muc.toml) thay cho .xlsx.")
 @click.option("--force", is_flag=True, help="Ghi đè tệp đã có.")
 @common
-def init(workdir: str | None, config: str | None, force: bool) -> None:
-    from hoacu_xlsx import catalogue as cat
+def init(workdir: str | None, config: str | None, year: int | None, as_toml: bool, force: bool) -> None:
     from hoacu_xlsx import template as tpl
 
     env = Env(workdir, config, create=True)
     env.workdir.mkdir(parents=True, exist_ok=True)
-    target = Path(config) if config else env.workdir / cat.DEFAULT_FILE
-    if target.exists() and not force:
-        click.echo(f"Đã có {target} — giữ nguyên (dùng --force để ghi đè).")
+    if year is not None:
+        _start_round(env, year)
     else:
-        target.write_text(cat.builtin_text(), encoding="utf-8")
-        click.echo(f"Đã chép danh mục vào {target}. Sửa tệp này (danh sách thôn, địa chỉ thư của đơn vị, ...).")
+        _write_catalogue(env, config, as_toml, force)
     tpath = env.workdir / tpl.TEMPLATE_RELPATH
     if tpath.exists() and not force:
         click.echo(f"Đã có {tpath} — giữ nguyên.")
@@ -165,6 +169,40 @@ def init(workdir: str | None, config: str | None, force: bool) -> None:
         click.echo(f"Đã ghi mẫu trình bày {tpath}.")
     for sub in ("inbox", "outbox"):
         (env.workdir / sub).mkdir(exist_ok=True)
+
+
+def _write_catalogue(env: Env, config: str | None, as_toml: bool, force: bool) -> None:
+    from hoacu_xlsx import catalogue as cat
+    from hoacu_xlsx import catalogue_book
+
+    target = Path(config) if config else env.workdir / (cat.DEFAULT_FILE if as_toml else cat.BOOK_FILE)
+    if target.exists() and not force:
+        click.echo(f"Đã có {target} — giữ nguyên (dùng --force để ghi đè).")
+        return
+    try:
+        if cat.is_book(target):
+            catalogue_book.write(cat.load(), target)
+        else:
+            target.write_text(cat.builtin_text(), encoding="utf-8")
+    except OSError as exc:
+        _fail(f"Không ghi được {target}: {exc.strerror or exc}.")
+    click.echo(f"Đã ghi danh mục vào {target}. Mở tệp bằng Excel/LibreOffice để sửa (đơn vị, thôn, địa chỉ thư, "
+               "hạn nộp, cán bộ nhận sổ…), xem trang 'Hướng dẫn'." if cat.is_book(target) else
+               f"Đã chép danh mục vào {target}. Sửa tệp này (danh sách thôn, địa chỉ thư của đơn vị, ...).")
+
+
+def _start_round(env: Env, year: int) -> None:
+    from hoacu_xlsx import catalogue as cat
+    from hoacu_xlsx import new_round
+
+    try:
+        result = new_round.start(env.workdir, year, env.config)
+    except (new_round.NewRoundError, cat.CatalogueError) as exc:
+        _fail(str(exc))
+    except OSError as exc:
+        _fail(f"Không chuyển được tệp trong {env.workdir}: {exc.strerror or exc} (có tệp đang mở?).")
+    for line in result.lines():
+        click.secho(line, fg="yellow" if line.startswith("HẠN NỘP") else None)
 
 
 @main.command(help="Tạo sổ đề xuất (.xlsx) cho từng đơn vị vào outbox/.")
@@ -187,6 +225,10 @@ def generate(workdir: str | None, config: str | None, units: tuple[str, ...], te
         _fail(str(exc))
     for line in result.lines():
         click.echo(line)
+    for line in result.alerts:
+        click.secho(line, fg="red", bold=True, err=True)
+    for line in result.warnings:
+        click.secho(line, fg="yellow", err=True)
 
 
 def _parse_now(text: str | None) -> Any:

@@ -399,8 +399,9 @@ class SmtpConfig:
         """The catalogue's optional SMTP settings (TOML ``[smtp]`` or the catalogue workbook)."""
         smtp = catalogue.settings.get("smtp")
         if not smtp or not smtp.get("host"):
-            raise MailError("Chưa cấu hình máy chủ gửi thư (SMTP). Chạy 'hoacu-xlsx init' để có danh mục trong thư mục "
-                            "làm việc, rồi điền máy chủ gửi thư (host, port, security, user, from) vào đó.")
+            raise MailError("Chưa cấu hình máy chủ gửi thư (SMTP). Chạy 'hoacu-xlsx init' để có danh mục danh_muc.xlsx "
+                            "trong thư mục làm việc, rồi điền các dòng 'Gửi thư (SMTP)' ở trang 'Đợt' (hoặc bảng [smtp] "
+                            "nếu dùng danh_muc.toml).")
         return cls.from_table(smtp, catalogue.source or "danh mục")
 
     @classmethod

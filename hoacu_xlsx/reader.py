@@ -294,6 +294,13 @@ def locate(raw: dict[str, Any], catalogue: Catalogue, issued: dict[str, str], fi
 
     meta, meta_issue = _meta_of(grids)
     sheet_name = _unit_name_in_sheets(grids)
+    if meta is not None and meta.year and meta.year != str(catalogue.year):
+        # a workbook of another round (an old file resent, a unit's stale copy): reported, never credited
+        owner = f" ({meta.unit_name})" if meta.unit_name else ""
+        err(f"Tệp '{file}' là sổ của đợt năm {meta.year}{owner}, không phải đợt năm {catalogue.year} đang tổng hợp; "
+            f"tệp không được tính. Nếu đơn vị gửi nhầm sổ cũ, đề nghị gửi lại sổ năm {catalogue.year}.",
+            "other_year", value=meta.year)
+        return Located(None, None, meta, [], problems, sheet_name)
     sheet_unit = catalogue.unit_by_name(sheet_name) if sheet_name else None
     unit: Unit | None = None
     how: str | None = None
@@ -311,9 +318,6 @@ def locate(raw: dict[str, Any], catalogue: Catalogue, issued: dict[str, str], fi
                      "nhận diện theo mã đơn vị ghi trong _meta.", "unknown_token", value=meta.token)
         else:
             meta_issue = f"mã đơn vị '{meta.unit_id}' trong trang _meta không có trong danh mục"
-        if unit and meta.year and str(meta.year) != str(catalogue.year):
-            err(f"Sổ này của năm {meta.year}, không phải đợt năm {catalogue.year}. "
-                f"Đơn vị cần dùng sổ năm {catalogue.year}.", "wrong_year", value=str(meta.year))
     if unit is None:
         if sheet_unit is not None:
             unit, how = sheet_unit, "sheet"

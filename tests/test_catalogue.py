@@ -103,11 +103,77 @@ def test_cli_reports_broken_catalogue_without_traceback(tmp_path):
     assert "hong.toml" in r.stderr
 
 
-def test_init_writes_an_editable_copy(tmp_path):
+def test_init_writes_the_catalogue_workbook(tmp_path):
     r = subprocess.run([sys.executable, "-m", "hoacu_xlsx", "init", "--dir", str(tmp_path)],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    book = tmp_path / "danh_muc.xlsx"
+    assert book.exists() and not (tmp_path / "danh_muc.toml").exists()
+    assert (tmp_path / "templates" / "nomination_template.xlsx").exists()
+    assert cat.resolve(None, tmp_path) == book
+    assert cat.load(book) == cat.load()  # the built-in 2024 dispatch, unchanged
+
+
+def test_init_toml_writes_an_editable_copy(tmp_path):
+    r = subprocess.run([sys.executable, "-m", "hoacu_xlsx", "init", "--toml", "--dir", str(tmp_path)],
                        capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     copy = tmp_path / "danh_muc.toml"
     assert copy.read_text(encoding="utf-8") == cat.builtin_text()
-    assert (tmp_path / "templates" / "nomination_template.xlsx").exists()
     assert cat.resolve(None, tmp_path) == copy
+
+
+def test_resolve_prefers_config_then_workbook_then_toml_then_builtin(tmp_path):
+    from hoacu_xlsx import catalogue_book
+
+    assert cat.resolve(None, tmp_path) == cat.builtin_path()
+    (tmp_path / "danh_muc.toml").write_text(cat.builtin_text(), encoding="utf-8")
+    assert cat.resolve(None, tmp_path) == tmp_path / "danh_muc.toml"
+    catalogue_book.write(cat.load(), tmp_path / "danh_muc.xlsx")
+    assert cat.resolve(None, tmp_path) == tmp_path / "danh_muc.xlsx"
+    assert cat.resolve(tmp_path / "khac.toml", tmp_path) == tmp_path / "khac.toml"
+
+
+TOML_BREAKS = [
+    ("year = 2024", "year = = 2024", "dòng 21, cột 8 (giá trị không hợp lệ (chuỗi phải trong ngoặc kép"),
+    ('commune = "xã Hòa Cư"', 'commune = "xã Hòa Cư', "dòng 22, cột 21 (xuống dòng giữa chuỗi (thiếu dấu ngoặc kép"),
+    ("year = 2024", "year 2024", "dòng 21, cột 6 (thiếu dấu '=' sau tên trường)"),
+    ("year = 2024", "year = 2024\nyear = 2025", "dòng 22, cột 12 (trường này đã được khai báo trước đó)"),
+    ("deadline = 2024-05-31", "deadline = 2024-13-31", "dòng 26, cột 16 (thừa nội dung ở cuối dòng)"),
+    ("villages = []", "villages = [", "dòng 29, cột 1 (giá trị không hợp lệ"),
+]
+
+
+@pytest.mark.parametrize("line, broken, words", TOML_BREAKS)
+def test_toml_syntax_errors_are_vietnamese(tmp_path, line, broken, words):
+    p = tmp_path / "hong.toml"
+    p.write_text(cat.builtin_text().replace(line, broken, 1), encoding="utf-8")
+    with pytest.raises(cat.CatalogueError) as e:
+        cat.load(p)
+    msg = str(e.value)
+    assert msg.startswith(f"Tệp danh mục '{p}' sai cú pháp TOML: ")
+    assert words in msg, msg
+    for english in ("Invalid", "Expected", "Cannot", "Unclosed", "line", "column", "value"):
+        assert english not in msg.split("TOML: ", 1)[1], msg
+
+
+def test_catalogue_error_lists_every_problem():
+    err = cat.CatalogueError([cat.CatalogueProblem('mã đơn vị "cong_an" trùng với dòng 5', "Đơn vị", 7),
+                              cat.CatalogueProblem("thiếu trang 'Tiêu chí'", "Tiêu chí")], "danh_muc.xlsx")
+    assert str(err).splitlines() == [
+        "Danh mục 'danh_muc.xlsx' có 2 lỗi — sửa rồi chạy lại:",
+        '  • [Đơn vị, dòng 7] mã đơn vị "cong_an" trùng với dòng 5',
+        "  • [Tiêu chí] thiếu trang 'Tiêu chí'",
+    ]
+    assert str(cat.CatalogueError("một lỗi")) == "một lỗi"
+
+
+def test_units_of_kind_thon_are_villages(tmp_path):
+    village = '[[units]]\nid = "thon_ban_mau"\nname = "Thôn Bản Mẫu"\nkind = "Thôn"\n\n'
+    text = cat.builtin_text().replace('[[units]]\nid = "ban_tuyen_giao"', village + '[[units]]\nid = "ban_tuyen_giao"')
+    p = tmp_path / "danh_muc.toml"
+    p.write_text(text, encoding="utf-8")
+    c = cat.load(p)
+    assert c.unit("thon_ban_mau").is_village
+    assert c.villages == ["Thôn Bản Mẫu"]
+    assert [a.item for a in c.assignments_of("thon_ban_mau")] == [11]
