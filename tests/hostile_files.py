@@ -311,13 +311,16 @@ def cfb(streams: dict[str, bytes]) -> bytes:
     fat += [free] * (ss // 4 - len(fat))
     sectors.append(struct.pack(f"<{ss // 4}I", *fat))
 
-    def entry(name: str, kind: int, start: int, size: int) -> bytes:
+    def entry(name: str, kind: int, start: int, size: int, right: int = free, child: int = free) -> bytes:
         raw = name.encode("utf-16-le") + b"\x00\x00"
-        e = raw.ljust(64, b"\x00") + struct.pack("<HBB", len(raw), kind, 1) + struct.pack("<III", free, free, free)
+        e = raw.ljust(64, b"\x00") + struct.pack("<HBB", len(raw), kind, 1) + struct.pack("<III", free, right, child)
         e += b"\x00" * 16 + b"\x00" * 4 + b"\x00" * 16 + struct.pack("<II", start, size) + b"\x00" * 4
         return e
 
-    entries = [entry("Root Entry", 5, end, 0)] + [entry(n, 2, st, len(b)) for (n, b), st in zip(bodies, starts)]
+    # the root's children hang as a chain of right siblings (a valid, if unbalanced, tree)
+    entries = [entry("Root Entry", 5, end, 0, child=1 if bodies else free)] + [
+        entry(n, 2, st, len(b), right=i + 2 if i + 1 < len(bodies) else free)
+        for i, ((n, b), st) in enumerate(zip(bodies, starts))]
     dirbytes = b"".join(entries).ljust(n_dir * ss, b"\x00")
     sectors += [dirbytes[i:i + ss] for i in range(0, len(dirbytes), ss)]
     for _, body in bodies:
