@@ -123,6 +123,9 @@ def _set_context(catalogue: Catalogue | None, issued: dict[str, str]) -> None:
 
 def _silence_stderr() -> None:
     """A native reader's panic prints an English backtrace: never on the officer's screen."""
+    import faulthandler
+
+    faulthandler.disable()   # it writes to its own copy of stderr
     try:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, 2)
@@ -251,7 +254,7 @@ class _Pool:
                 yield outcome
                 continue
             self._replace(w)
-            msg = CRASHED if outcome == "crashed" else TIMED_OUT.format(seconds=int(self.seconds))
+            msg = CRASHED if outcome == "crashed" else TIMED_OUT.format(seconds=f"{self.seconds:g}".replace(".", ","))
             yield index, _failed(jobs[index], msg, f"reader_{outcome}", self.catalogue, self.issued)
 
     def close(self) -> None:
