@@ -139,8 +139,13 @@ def _serve(conn: Connection, catalogue: Catalogue | None, issued: dict[str, str]
     _silence_stderr()
     _limit_memory(memory)
     _set_context(catalogue, issued)
+    parent = os.getppid()
     while True:
         try:
+            if not conn.poll(1.0):
+                if os.getppid() != parent:      # the merge was killed: never outlive it
+                    return
+                continue
             msg = conn.recv()
         except (EOFError, OSError):
             return
