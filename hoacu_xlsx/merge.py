@@ -18,7 +18,6 @@ import os
 import sqlite3
 import zlib
 from collections import defaultdict
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -26,12 +25,11 @@ from typing import Any, Callable, Iterable, Iterator
 
 from hoacu_xlsx import picture as P
 from hoacu_xlsx.catalogue import Catalogue
+from hoacu_xlsx.readpool import read_many
 from hoacu_xlsx.problems import ERROR, WARNING, Problem
 from hoacu_xlsx.store import STORE_DIR, FileRecord, Store
 
 SHEET_FILES_NOTE = "sổ tổng hợp › Nhật ký tệp"
-PARALLEL_MIN_FILES = 24
-READ_BATCH = 128   # below this, a worker pool costs more than it saves
 LOCK_NAME = "merge.lock"
 
 
@@ -78,59 +76,6 @@ class MergeLock:
     def __exit__(self, *exc: object) -> None:
         if self.fh:
             self.fh.close()
-
-
-# --------------------------------------------------------------------------- reading
-
-
-_CONTEXT: dict[str, Any] = {}  # catalogue and issued tokens, set once per worker process
-
-
-def _set_context(catalogue: Catalogue | None, issued: dict[str, str]) -> None:
-    _CONTEXT.clear()
-    if catalogue is not None:
-        _CONTEXT.update(catalogue=catalogue, issued=issued)
-
-
-def _read_one(job: tuple[bytes, str, str | None, list[dict]]) -> tuple[dict[str, Any], dict[str, Any] | None]:
-    """Read one workbook and, when the catalogue is known, check it too (both in the worker)."""
-    from hoacu_xlsx.reader import ReadError, read_raw
-
-    data, name, sender, intake = job
-    payload: dict[str, Any] = {"intake": intake}
-    try:
-        payload.update(read_raw(data))
-    except ReadError as exc:
-        payload["error"] = str(exc)
-    except Exception as exc:  # never let one hostile file stop the run
-        payload["error"] = f"lỗi khi đọc tệp ({type(exc).__name__}: {str(exc)[:150]})"
-    examined = None
-    if _CONTEXT:
-        rec = FileRecord("", name, None, None, len(data), "", None, sender, None, None, raw=payload)
-        examined = examine_safe(rec, _CONTEXT["catalogue"], _CONTEXT["issued"])
-    return payload, examined
-
-
-def read_many(jobs: list[tuple[bytes, str, str | None, list[dict]]], catalogue: Catalogue | None = None,
-              issued: dict[str, str] | None = None, workers: int | None = None
-              ) -> Iterator[tuple[dict[str, Any], dict[str, Any] | None]]:
-    """Read (and check) workbooks in order, in worker processes when there are enough to pay off.
-
-    Work is handed out in batches so that only a batch of file contents and results is in
-    flight at a time (peak memory stays flat however many files there are).
-    """
-    if len(jobs) < PARALLEL_MIN_FILES or (workers or os.cpu_count() or 1) < 2:
-        _set_context(catalogue, issued or {})
-        try:
-            yield from (_read_one(j) for j in jobs)
-        finally:
-            _set_context(None, {})
-        return
-    n = workers or min(os.cpu_count() or 2, 8)
-    with ProcessPoolExecutor(max_workers=n, initializer=_set_context, initargs=(catalogue, issued or {})) as pool:
-        for start in range(0, len(jobs), READ_BATCH):
-            batch = jobs[start:start + READ_BATCH]
-            yield from pool.map(_read_one, batch, chunksize=max(1, len(batch) // (n * 4)))
 
 
 # --------------------------------------------------------------------------- report
@@ -603,7 +548,7 @@ def check_files(catalogue: Catalogue, workdir: Path, paths: list[Path]) -> list[
         if fmt is None or any(p.is_error for p in probs):
             out.append(FileCheck(path, "", probs, 0, True))
             continue
-        raw, _ = _read_one((data, name, None, []))
+        raw, _ = next(read_many([(data, name, None, [])]))
         if "error" in raw:
             out.append(FileCheck(path, "", probs + [Problem(name, f"Không đọc được tệp: {raw['error']}.", ERROR,
                                                             "unreadable")], 0, True))

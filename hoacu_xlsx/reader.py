@@ -99,13 +99,12 @@ def read_raw(data: bytes) -> dict[str, Any]:
 
 
 def _calamine_message(exc: Exception) -> str:
-    text = str(exc)
-    low = text.lower()
+    """A Vietnamese reason for a python-calamine error; its English text never reaches the officer."""
+    low = str(exc).lower()
     if "password" in low or "encrypt" in low:
         return "tệp được đặt mật khẩu — đơn vị cần gỡ mật khẩu rồi gửi lại"
-    if "zip" in low or "invalid" in low or "eof" in low:
-        return f"tệp bị hỏng hoặc không đúng định dạng ({text[:120]})"
-    return text[:200]
+    return ("tệp bị hỏng hoặc không đúng định dạng bảng tính — đề nghị đơn vị mở tệp bằng Excel hoặc LibreOffice, "
+            "lưu lại dạng .xlsx rồi gửi lại")
 
 
 # --------------------------------------------------------------------------- grid helpers

@@ -311,13 +311,16 @@ def cfb(streams: dict[str, bytes]) -> bytes:
     fat += [free] * (ss // 4 - len(fat))
     sectors.append(struct.pack(f"<{ss // 4}I", *fat))
 
-    def entry(name: str, kind: int, start: int, size: int) -> bytes:
+    def entry(name: str, kind: int, start: int, size: int, right: int = free, child: int = free) -> bytes:
         raw = name.encode("utf-16-le") + b"\x00\x00"
-        e = raw.ljust(64, b"\x00") + struct.pack("<HBB", len(raw), kind, 1) + struct.pack("<III", free, free, free)
+        e = raw.ljust(64, b"\x00") + struct.pack("<HBB", len(raw), kind, 1) + struct.pack("<III", free, right, child)
         e += b"\x00" * 16 + b"\x00" * 4 + b"\x00" * 16 + struct.pack("<II", start, size) + b"\x00" * 4
         return e
 
-    entries = [entry("Root Entry", 5, end, 0)] + [entry(n, 2, st, len(b)) for (n, b), st in zip(bodies, starts)]
+    # the root's children hang as a chain of right siblings (a valid, if unbalanced, tree)
+    entries = [entry("Root Entry", 5, end, 0, child=1 if bodies else free)] + [
+        entry(n, 2, st, len(b), right=i + 2 if i + 1 < len(bodies) else free)
+        for i, ((n, b), st) in enumerate(zip(bodies, starts))]
     dirbytes = b"".join(entries).ljust(n_dir * ss, b"\x00")
     sectors += [dirbytes[i:i + ss] for i in range(0, len(dirbytes), ss)]
     for _, body in bodies:
@@ -353,3 +356,109 @@ def outlook_msg() -> bytes:
 
 def word97_doc() -> bytes:
     return cfb({"WordDocument": b"\xec\xa5" + b"\x00" * 100})
+
+
+# --------------------------------------------------------------------------- broken sector chains in a real .xls
+
+def _ole_fields(data: bytes) -> dict:
+    ss = 1 << struct.unpack_from("<H", data, 0x1E)[0]
+    n_fat, first_dir, _, _, first_mini, n_mini = struct.unpack_from("<IIIIII", data, 0x2C)
+    fat_sids = [s for s in struct.unpack_from("<109I", data, 0x4C)[:n_fat]]
+    return {"ss": ss, "first_dir": first_dir, "first_mini": first_mini, "n_mini": n_mini, "fat_sids": fat_sids}
+
+
+def _fat_offset(data: bytes, table: str, index: int) -> int:
+    """Byte offset of entry ``index`` of the FAT (or of the mini-FAT) of a small compound file."""
+    f = _ole_fields(data)
+    ss, per = f["ss"], f["ss"] // 4
+    if table == "fat":
+        sector = f["fat_sids"][index // per]
+    else:
+        assert index < per, "the mini-FAT of a small file fits one sector"
+        sector = f["first_mini"]
+    return (sector + 1) * ss + 4 * (index % per)
+
+
+def _set_entry(data: bytes, table: str, index: int, value: int) -> bytes:
+    d = bytearray(data)
+    struct.pack_into("<I", d, _fat_offset(data, table, index), value)
+    return bytes(d)
+
+
+def _dir_entry(data: bytes, wanted: str) -> tuple[int, int, int]:
+    """(byte offset, first sector, size) of a directory entry, found in the first directory sector."""
+    f = _ole_fields(data)
+    base = (f["first_dir"] + 1) * f["ss"]
+    for off in range(base, base + f["ss"], 128):
+        nlen, = struct.unpack_from("<H", data, off + 64)
+        if data[off:off + nlen - 2].decode("utf-16-le", "replace") == wanted:
+            start, size = struct.unpack_from("<II", data, off + 116)
+            return off, start, size
+    raise ValueError(wanted)
+
+
+def _chain(data: bytes, table: str, start: int) -> list[int]:
+    out, sid = [], start
+    while sid < 0xFFFFFFF0 and len(out) < 10_000:
+        out.append(sid)
+        sid, = struct.unpack_from("<I", data, _fat_offset(data, table, sid))
+    return out
+
+
+def ole_directory_loop(good_xls: bytes, megabytes: int = 2) -> bytes:
+    """The 2 MB .xls whose directory sector chain points back to itself (python-calamine: 24 GB, 68 s)."""
+    first_dir = _ole_fields(good_xls)["first_dir"]
+    looped = _set_entry(good_xls, "fat", first_dir, first_dir)
+    return looped + b"\x00" * (megabytes * 2**20 - len(looped))
+
+
+def ole_fat_loop(good_xls: bytes) -> bytes:
+    """The mini-stream's chain in the FAT ends by pointing back to its first sector."""
+    _, start, _ = _dir_entry(good_xls, "Root Entry")
+    return _set_entry(good_xls, "fat", _chain(good_xls, "fat", start)[-1], start)
+
+
+def ole_minifat_loop(good_xls: bytes, stream: str = "Workbook") -> bytes:
+    """A stream kept in the mini-stream (LibreOffice's small Workbook) whose mini chain loops."""
+    _, start, _ = _dir_entry(good_xls, stream)
+    return _set_entry(good_xls, "minifat", _chain(good_xls, "minifat", start)[-1], start)
+
+
+def ole_minifat_chain_loop(good_xls: bytes) -> bytes:
+    """The mini-FAT's own sector chain points back to itself."""
+    first = _ole_fields(good_xls)["first_mini"]
+    return _set_entry(good_xls, "fat", first, first)
+
+
+def ole_sector_out_of_range(good_xls: bytes) -> bytes:
+    """The mini-stream's chain jumps to a sector far past the end of the file."""
+    _, start, _ = _dir_entry(good_xls, "Root Entry")
+    return _set_entry(good_xls, "fat", start, 0x00100000)
+
+
+def ole_stream_larger_than_file(good_xls: bytes) -> bytes:
+    """The Workbook entry declares 2 GB."""
+    off, _, _ = _dir_entry(good_xls, "Workbook")
+    d = bytearray(good_xls)
+    struct.pack_into("<I", d, off + 120, 0x7FFFFF00)
+    return bytes(d)
+
+
+def xls_reader_panic(good_xls: bytes) -> bytes:
+    """A real .xls whose first BOUNDSHEET record places its sheet far past the stream.
+
+    Every sector chain is sound, so the intake passes it; python-calamine panics on it
+    (``PanicException``, a BaseException): only the reading worker may suffer.
+    """
+    import re
+
+    d = bytearray(good_xls)
+    for m in re.finditer(rb"\x85\x00", bytes(d)):
+        i = m.start()
+        if i + 12 > len(d):
+            break
+        cb, pos, state, dt, cch, high = struct.unpack_from("<HIBBBB", d, i + 2)
+        if 8 <= cb <= 300 and 0 < pos < len(d) and state <= 2 and dt == 0 and cb == 8 + cch * (2 if high else 1):
+            struct.pack_into("<I", d, i + 4, 0xAA000092)
+            return bytes(d)
+    raise ValueError("no BOUNDSHEET record found")

@@ -396,10 +396,8 @@ def build_hostile_inbox(inbox: Path) -> None:
     (inbox / "tot.xlsx").write_bytes(H.xlsx())
 
 
-def test_hostile_corpus_peak_memory_and_inbox_untouched(tmp_path):
-    inbox = tmp_path / "inbox"
-    build_hostile_inbox(inbox)
-    before = {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in inbox.iterdir() if not p.is_symlink()}
+def scan_in_child(inbox: Path) -> tuple[int, int, int, float]:
+    """Scan inbox/ in a fresh interpreter: (results, ok results, peak memory in KB, seconds)."""
     # VmHWM is the peak of this address space (reset by exec); ru_maxrss would carry pytest's peak over
     code = ("import re, resource, sys, time; from pathlib import Path; from hoacu_xlsx import intake; t = time.time(); "
             f"r = list(intake.scan_inbox(Path({str(inbox)!r}))); s = time.time() - t; "
@@ -411,12 +409,70 @@ def test_hostile_corpus_peak_memory_and_inbox_untouched(tmp_path):
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=root)
     assert r.returncode == 0, r.stderr
     n, ok, peak_kb, seconds = r.stdout.split()
-    assert int(ok) == 2            # tot.xlsx and the safe member of duong_dan.zip
-    assert int(peak_kb) < 500 * 1024 and float(seconds) < 30
-    print(f"hostile intake corpus: {n} results, peak RSS {int(peak_kb) // 1024} MB, {float(seconds):.2f} s")
+    return int(n), int(ok), int(peak_kb), float(seconds)
+
+
+def test_hostile_corpus_peak_memory_and_inbox_untouched(tmp_path):
+    inbox = tmp_path / "inbox"
+    build_hostile_inbox(inbox)
+    before = {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in inbox.iterdir() if not p.is_symlink()}
+    n, ok, peak_kb, seconds = scan_in_child(inbox)
+    assert ok == 2            # tot.xlsx and the safe member of duong_dan.zip
+    assert peak_kb < 500 * 1024 and seconds < 30
+    print(f"hostile intake corpus: {n} results, peak RSS {peak_kb // 1024} MB, {seconds:.2f} s")
     after = {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in inbox.iterdir() if not p.is_symlink()}
     assert after == before
     assert sorted(p.name for p in inbox.iterdir()) == sorted([p.name for p in before] + ["passwd.xlsx"])
+
+
+# --------------------------------------------------------------------------- hostile compound files (.xls)
+
+
+HOSTILE_OLE = {
+    "vong_thu_muc.xls": (H.ole_directory_loop, "bị hỏng"),
+    "vong_fat.xls": (H.ole_fat_loop, "lặp vòng"),
+    "vong_mini.xls": (H.ole_minifat_loop, "lặp vòng"),
+    "vong_bang_mini.xls": (H.ole_minifat_chain_loop, "lặp vòng"),
+    "ngoai_tep.xls": (H.ole_sector_out_of_range, "nằm ngoài tệp"),
+    "luong_khong_lo.xls": (H.ole_stream_larger_than_file, "lớn hơn cả tệp"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE_OLE))
+def test_hostile_compound_file_is_refused_before_any_reader(tmp_path, lo_files, name):
+    build, fragment = HOSTILE_OLE[name]
+    (tmp_path / name).write_bytes(build(lo_files["xls"]))
+    (tmp_path / "zz_that.xls").write_bytes(lo_files["xls"])
+    got = scan(tmp_path)
+    only_problem(got[name], "ole_damaged", fragment)
+    assert "lưu lại dạng .xlsx" in got[name].problems[0].message
+    assert got["zz_that.xls"].ok and got["zz_that.xls"].fmt == "xls"
+
+
+def test_too_many_directory_entries(lo_files):
+    fmt, probs = intake.inspect_bytes(lo_files["xls"], "so.xls", intake.Limits(max_ole_entries=3))
+    assert fmt is None and probs[0].code == "ole_damaged" and "quá nhiều mục" in probs[0].message
+
+
+def test_compound_file_with_huge_fat_count_is_refused_before_olefile(lo_files):
+    import struct
+
+    d = bytearray(lo_files["xls"])
+    struct.pack_into("<I", d, 0x2C, 0x7FFFFFFF)          # 2 billion FAT sectors: olefile would loop on them
+    fmt, probs = intake.inspect_bytes(bytes(d), "so.xls")
+    assert fmt is None and probs[0].code == "ole_damaged" and "bảng FAT" in probs[0].message
+
+
+def test_hostile_compound_files_peak_memory(tmp_path, lo_files):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    for name, (build, _) in HOSTILE_OLE.items():
+        (inbox / name).write_bytes(build(lo_files["xls"]))
+    (inbox / "that.xls").write_bytes(lo_files["xls"])
+    n, ok, peak_kb, seconds = scan_in_child(inbox)
+    assert (n, ok) == (len(HOSTILE_OLE) + 1, 1)
+    assert peak_kb < 500 * 1024 and seconds < 30
+    print(f"hostile .xls corpus: peak RSS {peak_kb // 1024} MB, {seconds:.2f} s")
 
 
 def test_known_files_are_not_checked_again(tmp_path):

@@ -1,0 +1,192 @@
+"""Walk inbox/: every file, in a stable order, read safely; containers unpacked; nothing written.
+
+Links are never followed out of inbox/, FIFOs and devices are never read, oversize files are
+refused before being read. Each file (or zip member, or attachment) becomes an
+:class:`Incoming`: a workbook to read, or a Vietnamese refusal naming it; one file never
+stops the scan.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+from pathlib import Path, PurePosixPath
+from typing import Iterator
+
+from hoacu_xlsx.intake.email_parts import from_email
+from hoacu_xlsx.intake.incoming import (SEP, Ctx, Incoming, Pool, Refused, StopOrigin, ignored, label, megabytes,
+                                        rejected, sha256_hex)
+from hoacu_xlsx.intake.limits import Limits
+from hoacu_xlsx.intake.sniff import inspect
+from hoacu_xlsx.intake.zipparts import inflate, member_name, open_zip, safe_member
+from hoacu_xlsx.problems import ERROR, Problem
+
+# --------------------------------------------------------------------------- containers
+
+
+def _member(zf, info, mname: str, name: str, depth: int, ctx: Ctx) -> Iterator[Incoming]:
+    """One member of a plain .zip: refused when its name is dangerous, else inflated and classified."""
+    display = f"{name}{SEP}{mname}"
+    if not safe_member(mname):
+        yield rejected(display, ctx, info.filename.encode("utf-8", "replace"),
+                       f"Tên tệp trong gói '{label(name)}' chứa đường dẫn nguy hiểm ('{mname}') — tên này không bao "
+                       "giờ được dùng làm đường dẫn; tệp bị bỏ qua.", "zip_traversal")
+        return
+    try:
+        member = inflate(zf, info, display, ctx, cap=ctx.limits.max_file_bytes)
+    except StopOrigin:
+        raise
+    except Refused as exc:
+        yield rejected(display, ctx, info.filename.encode("utf-8", "replace"), exc.message, exc.code)
+        return
+    yield from classify(member, display, depth + 1, ctx)
+
+
+def _from_zip(data: bytes, name: str, depth: int, ctx: Ctx) -> Iterator[Incoming]:
+    zf = open_zip(data, name, ctx.limits)
+    found = False
+    for info in zf.infolist():
+        if info.is_dir() or info.filename.endswith("\\"):
+            continue
+        mname = member_name(info)
+        if safe_member(mname) and any(ignored(p) for p in mname.replace("\\", "/").split("/") if p):
+            continue
+        found = True
+        yield from _member(zf, info, mname, name, depth, ctx)
+    if not found:
+        yield rejected(name, ctx, data, f"Tệp nén '{label(name)}' không chứa sổ đề xuất nào.", "empty_container")
+
+
+def classify(data: bytes, name: str, depth: int, ctx: Ctx) -> Iterator[Incoming]:
+    """One file's bytes (top level, zip member or attachment) -> Incoming(s)."""
+    try:
+        kind, fmt, probs = inspect(data, name, ctx)
+    except StopOrigin:
+        raise
+    except Refused as exc:
+        yield Incoming(name, ctx.origin, b"", None, sha256_hex(data + b"\x00" + name.encode("utf-8", "replace")),
+                       ctx.received_at, ctx.sender, [Problem(name, exc.message, ERROR, exc.code)])
+        return
+    if kind == "workbook":
+        yield Incoming(name, ctx.origin, data, fmt, sha256_hex(data), ctx.received_at, ctx.sender, probs)
+        return
+    if depth >= ctx.limits.max_depth:
+        raise StopOrigin(f"Tệp '{label(name)}' lồng nhau quá nhiều lớp (tệp nén/thư trong tệp nén/thư) — có thể "
+                         "là tệp 'bom nén'; tệp bị từ chối.", "too_deep")
+    if kind == "zip":
+        yield from _from_zip(data, name, depth, ctx)
+    else:
+        yield from from_email(data, name, depth, ctx, classify)
+
+
+def _from_origin(data: bytes, rel: str, limits: Limits) -> Iterator[Incoming]:
+    """Everything from one inbox file; a hostile container ends with one refusal for the whole file."""
+    ctx = Ctx(rel, limits, Pool(limits.max_uncompressed_bytes))
+    try:
+        yield from classify(data, rel, 0, ctx)
+    except Refused as exc:
+        msg = exc.message if exc.message.endswith(".") else exc.message + "."
+        if f"'{PurePosixPath(rel).name}'" not in msg:     # the refusal named an inner file: name the inbox file too
+            msg = f"Tệp '{PurePosixPath(rel).name}' bị từ chối: {msg[:1].lower()}{msg[1:]}"
+        yield rejected(rel, ctx, data, msg, exc.code)
+
+
+# --------------------------------------------------------------------------- the folder
+
+
+def _read_file(path: Path, rel: str, limits: Limits) -> bytes:
+    """Read a regular file without following a link or blocking on a FIFO; oversize files are never read."""
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    fd = os.open(path, flags)
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise Refused(f"'{rel}' không phải tệp thông thường (thiết bị, ống dẫn…) nên không được đọc.",
+                          "not_regular_file")
+        if st.st_size > limits.max_file_bytes:
+            raise Refused(f"Tệp '{PurePosixPath(rel).name}' quá lớn ({megabytes(st.st_size)}, giới hạn "
+                          f"{megabytes(limits.max_file_bytes)}); sổ đề xuất chỉ khoảng vài chục KB — tệp bị từ chối.",
+                          "too_large")
+        chunks, total = [], 0
+        while b := os.read(fd, 1 << 20):
+            total += len(b)
+            if total > limits.max_file_bytes:     # grew while being read
+                raise Refused(f"Tệp '{PurePosixPath(rel).name}' quá lớn — tệp bị từ chối.", "too_large")
+            chunks.append(b)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
+def os_reason(exc: OSError) -> str:
+    """Why the system refused to open a file, in Vietnamese (the system's English text never shown)."""
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return "không có quyền đọc tệp (hãy kiểm tra quyền của thư mục inbox/)"
+    if exc.errno == errno.ENOENT:
+        return "tệp đã bị xóa hoặc đổi tên trong lúc đọc"
+    if exc.errno == errno.ELOOP:
+        return "tệp là liên kết (symlink) lặp vòng"
+    if exc.errno in (errno.EBUSY, errno.ETXTBSY):
+        return "tệp đang bị chương trình khác khóa"
+    return "lỗi hệ điều hành khi đọc tệp (ổ đĩa hoặc quyền truy cập)"
+
+
+def _inside(root: Path, target: Path) -> bool:
+    return target == root or root in target.parents
+
+
+def _linked_dirs(root: Path, d: Path, dirnames: list[str], limits: Limits) -> Iterator[Incoming]:
+    """Prune ignored and linked sub-folders (never walked); report links that point out of inbox/."""
+    dirnames.sort()
+    for dn in list(dirnames):
+        p = d / dn
+        if ignored(dn):
+            dirnames.remove(dn)
+        elif p.is_symlink():
+            dirnames.remove(dn)      # its files are either outside or seen at their real place
+            rel = p.relative_to(root).as_posix()
+            if not _inside(root, p.resolve()):
+                yield rejected(rel, Ctx(rel, limits, Pool(0)), b"", f"Thư mục '{rel}' là liên kết (symlink) trỏ ra "
+                               "ngoài thư mục inbox/ nên không được đọc — hãy chép chính các tệp vào inbox/.",
+                               "symlink_outside")
+
+
+def _one_file(root: Path, p: Path, limits: Limits, known: set[str] | None) -> Iterator[Incoming]:
+    rel = p.relative_to(root).as_posix()
+    ctx = Ctx(rel, limits, Pool(0))
+    if p.is_symlink():
+        target = p.resolve()
+        if not _inside(root, target):
+            yield rejected(rel, ctx, b"", f"Tệp '{p.name}' là liên kết (symlink) trỏ ra ngoài thư mục inbox/ nên "
+                           "không được đọc — hãy chép chính tệp vào inbox/.", "symlink_outside")
+            return
+        p = target
+    try:
+        data = _read_file(p, rel, limits)
+    except Refused as exc:
+        yield rejected(rel, ctx, b"", exc.message, exc.code)
+        return
+    except OSError as exc:
+        yield rejected(rel, ctx, b"", f"Không mở được tệp '{PurePosixPath(rel).name}': {os_reason(exc)}.",
+                       "unreadable")
+        return
+    if known and (sha := sha256_hex(data)) in known:
+        yield Incoming(rel, rel, b"", None, sha)
+        return
+    yield from _from_origin(data, rel, limits)
+
+
+def scan_inbox(inbox: Path, limits: Limits = Limits(), known: set[str] | None = None) -> Iterator[Incoming]:
+    """Every candidate workbook in inbox/ (sub-folders too), in a stable order; never writes anything.
+
+    Files whose bytes are in ``known`` (already read and stored) are yielded without their data and
+    without being checked again: re-merging thousands of files stays cheap.
+    """
+    root = Path(inbox).resolve()
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+        d = Path(dirpath)
+        yield from _linked_dirs(root, d, dirnames, limits)
+        for fn in sorted(filenames):
+            if not ignored(fn):
+                yield from _one_file(root, d / fn, limits, known)
