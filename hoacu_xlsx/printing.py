@@ -112,8 +112,9 @@ def setup_print(ws: Any, *, title: str, landscape: bool, repeat_rows: tuple[int,
 def setup_print_openpyxl(ws: Any, *, title: str, landscape: bool, repeat_rows: tuple[int, int] | None = None,
                          widths: Sequence[float] = (), font_pt: float = 11, fit_width: bool = True) -> Plan:
     """The same settings for an openpyxl worksheet (rows 0-based, as above)."""
-    from openpyxl.worksheet.pagebreak import Break, ColBreak
     from openpyxl.worksheet.page import PageMargins
+    from openpyxl.worksheet.pagebreak import Break, ColBreak
+    from openpyxl.worksheet.properties import PageSetupProperties
 
     p = plan(widths, landscape=landscape, font_pt=font_pt, fit_width=fit_width)
     ws.page_setup.paperSize = A4
@@ -127,7 +128,7 @@ def setup_print_openpyxl(ws: Any, *, title: str, landscape: bool, repeat_rows: t
     if repeat_rows is not None:
         ws.print_title_rows = f"{repeat_rows[0] + 1}:{repeat_rows[1] + 1}"
     if p.fit_width:
-        ws.sheet_properties.pageSetUpPr.fitToPage = True
+        ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
         ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
     else:
         ws.page_setup.scale = p.scale
