@@ -148,8 +148,7 @@ def plain_generate(template_file: Path, cat: C.Catalogue, units: list[C.Unit], o
                 row[1].value = builder.new_token()
         for ws in wb.worksheets:
             if ws.title.startswith("Mục"):
-                ws["A2"] = u.name   # the unit line of the header block
-                ws["B6"] = u.name   # the 'Đơn vị:' line
+                ws["C3"] = u.name   # the 'Đơn vị:' line of the top block
         wb.save(out / builder.file_name(u, cat.year))
 
 

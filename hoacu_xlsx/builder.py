@@ -23,15 +23,16 @@ from xlsxwriter.worksheet import Worksheet
 from hoacu_xlsx import fields as F
 from hoacu_xlsx import meta as M
 from hoacu_xlsx.catalogue import Assignment, Catalogue, Unit
+from hoacu_xlsx.printing import DEFAULT_FONT, setup_print
 from hoacu_xlsx.template import Style
 
 INSTRUCTIONS_SHEET = "Hướng dẫn"
 LISTS_SHEET = "DanhMuc"
-HEADER_ROW = 12          # 1-based row of the table header on entry sheets
+HEADER_ROW = 7           # 1-based row of the table header on entry sheets (older files: 12 — readers follow _meta)
 DATA_ROWS = 30           # empty rows offered for nominees (units propose 1–5; 30 leaves room)
 NUMERIC_META = ("format_version", "year", "header_row:", "first_data_row:", "last_data_row:")
 _INLINE_LIMIT = 255      # Excel's limit for a comma-separated list typed into the validation
-_CHARS_PER_LINE = 120    # of the instructions text across columns B:C (2 x 58 wide)
+_CHARS_PER_LINE = 105    # of the instructions text across columns B:C (36 + 46 wide: A4 portrait)
 
 
 def entry_sheet_name(a: Assignment) -> str:
@@ -77,7 +78,8 @@ def build_workbook(path: Path, catalogue: Catalogue, unit: Unit, style: Style, t
     duties = [a for a in catalogue.assignments_of(unit.id, nominations_only=False) if not a.nominations]
     tmp = path.with_name(path.name + ".tmp")
     wb = xlsxwriter.Workbook(str(tmp), {"strings_to_formulas": False, "strings_to_urls": False,
-                                         "strings_to_numbers": False, "in_memory": True})
+                                         "strings_to_numbers": False, "in_memory": True,
+                                         "default_format_properties": DEFAULT_FONT})
     wb.set_properties({"title": f"Đề xuất điển hình tiên tiến năm {catalogue.year} – {unit.name}",
                        "author": catalogue.issuer, "company": catalogue.issuer,
                        "comments": "Tạo bởi hoacu-xlsx"})
@@ -147,19 +149,14 @@ class _Ctx:
             .replace("{nam}", str(self.catalogue.year)).replace("{muc}", muc)
 
 
-def _header_block(ws: Any, ctx: _Ctx, last_col: int, muc: str = "", half: int | None = None) -> None:
-    """Org and national header lines (rows 1–2), title (4) and subtitle (5)."""
+def _header_block(ws: Any, ctx: _Ctx, last_col: int, half: int) -> None:
+    """Org and national header lines (rows 1–2) and the title (row 4) of the Hướng dẫn sheet."""
     f = ctx.fmts
-    if half is None:
-        half = max(2, (last_col + 1) // 2 - 1)
     _span(ws, 0, 0, half, ctx.text("org"), f.get("org"))
     _span(ws, 1, 0, half, ctx.text("unit"), f.get("unit"))
     _span(ws, 0, half + 1, last_col, ctx.text("national"), f.get("national"))
     _span(ws, 1, half + 1, last_col, ctx.text("motto"), f.get("motto"))
     _span(ws, 3, 0, last_col, ctx.text("title"), f.get("title"))
-    if muc:
-        _span(ws, 4, 0, last_col, ctx.text("subtitle", muc) or muc, f.get("subtitle"))
-        ws.set_row(4, 33)
 
 
 def _span(ws: Any, row: int, c1: int, c2: int, text: str, fmt: Any) -> None:
@@ -180,13 +177,28 @@ def _deadline_text(ctx: _Ctx) -> str:
 
 
 def _write_instructions(ws: Any, ctx: _Ctx, assignments: list[Assignment], duties: list[Assignment]) -> None:
-    f, c = ctx.fmts, ctx.catalogue
+    f = ctx.fmts
     ws.set_column(0, 0, 3)
-    ws.set_column(1, 2, 58)
+    ws.set_column(1, 1, 36)
+    ws.set_column(2, 2, 46)
     _header_block(ws, ctx, 2, half=1)
     ws.hide_gridlines(2)
     body, heading = f.get("body"), f.get("heading")
     row = 5
+    for kind, text in _instruction_lines(ctx, assignments, duties):
+        fmt = heading if kind == "h" else (f.get("body", bold=True) if kind == "b" else body)
+        _span(ws, row, 1, 2, text, fmt)
+        if len(text) > _CHARS_PER_LINE:  # merged cells never auto-fit: size the row for its lines
+            ws.set_row(row, 15.75 * -(-len(text) // _CHARS_PER_LINE))
+        row += 1
+    ws.protect("", {"select_locked_cells": True, "select_unlocked_cells": True})
+    setup_print(ws, title=f"{ctx.unit.name} — {INSTRUCTIONS_SHEET}", landscape=False, widths=(3, 36, 46),
+                font_pt=_smallest_font(ctx.style, ("body", "heading")), area=(0, 0, row, 2))
+
+
+def _instruction_lines(ctx: _Ctx, assignments: list[Assignment], duties: list[Assignment]) -> list[tuple[str, str]]:
+    """The Hướng dẫn text: (kind, text) with kind h = heading, b = bold line, p = paragraph."""
+    c = ctx.catalogue
     lines: list[tuple[str, str]] = [
         ("h", "1. ĐƠN VỊ ĐƯỢC GIAO"),
         ("p", f"{ctx.unit.name}. Thực hiện {c.dispatch or 'công văn của ' + c.issuer}, đơn vị xem xét lựa chọn, "
@@ -206,38 +218,41 @@ def _write_instructions(ws: Any, ctx: _Ctx, assignments: list[Assignment], dutie
     for d in duties:
         lines.append(("b", f"{d.heading} — nhiệm vụ, không đề xuất điển hình."))
         lines.append(("p", d.duty or d.title))
-    lines += [
+    per_item = ("Mỗi mục (mỗi trang 'Mục …') cần ít nhất 01 điển hình cho mục đó."
+                if len(assignments) > 1 else "Cần ít nhất 01 điển hình cho mục này.")
+    return lines + [
         ("h", "3. CÁCH ĐIỀN"),
         ("p", "• Mỗi điển hình (tập thể, cá nhân hoặc hộ gia đình) ghi trên một dòng của bảng, bắt đầu từ dòng đầu tiên "
-              "ngay dưới tiêu đề cột. Cần ít nhất 01 điển hình."),
+              f"ngay dưới tiêu đề cột. {per_item}"),
         ("p", "• Các ô có mũi tên là ô chọn: bấm vào ô rồi chọn trong danh sách, không gõ khác danh sách."),
-        ("p", "• Cột tiêu chí (TC1, TC2, ...): chọn 'Đạt' hoặc 'Chưa đạt' cho từng tiêu chí. Ô tô xám là tiêu chí "
-              "không áp dụng cho loại điển hình của dòng đó — để trống."),
-        ("p", "• Ô tô màu đỏ nhạt là ô bắt buộc còn trống. Cột 'Tự kiểm tra' cho biết dòng còn thiếu bao nhiêu ô; "
-              "ô 'Tình trạng' phía trên bảng cho biết cả trang đã đủ chưa."),
-        ("p", "• Năm sinh ghi 4 chữ số (ví dụ 1985). Điện thoại ghi đủ số, ví dụ 0912345678."),
+        ("p", "• Cột tiêu chí (TC1, TC2, ...): chọn 'Đạt' hoặc 'Chưa đạt' cho từng tiêu chí. Nội dung đầy đủ của mỗi "
+              "tiêu chí ở phần 2 phía trên."),
+        ("p", "• Màu nền của ô trong bảng: ô màu đỏ nhạt là ô bắt buộc còn trống — phải điền mới gửi được; ô màu vàng "
+              "nhạt là ô nên điền còn trống — để trống vẫn gửi được nhưng nên điền đủ; ô màu xám là tiêu chí không "
+              "áp dụng cho loại điển hình của dòng đó — để trống."),
+        ("p", "• Cột 'Tự kiểm tra' cho biết dòng còn thiếu bao nhiêu ô bắt buộc; ô 'Tình trạng' phía trên bảng cho "
+              "biết cả trang đã đủ chưa."),
+        ("p", f"• Năm sinh là số 4 chữ số, từ 1900 đến {c.year} (ví dụ 1985). Điện thoại ghi đủ số, ví dụ 0912345678."),
         ("p", "• Điền họ tên, chức vụ, điện thoại người lập biểu và ngày lập phía trên bảng."),
         ("p", "• Không đổi tên, xóa hay thêm trang; không chèn, xóa cột. Sổ không dùng macro, mở được bằng "
               "Microsoft Excel, LibreOffice Calc hoặc WPS."),
+        ("p", "• In: mỗi trang giấy A4 in tiêu đề cột và số trang; bảng rộng được in thành nhiều trang theo chiều "
+              "ngang, mỗi trang lặp lại cột STT, Loại điển hình và Tên."),
         ("p", "• Lưu tệp (giữ định dạng .xlsx) và gửi lại qua thư điện tử. Nếu cần thêm dòng hoặc gặp khó khăn, "
               "liên hệ cán bộ TĐKT."),
     ]
-    for kind, text in lines:
-        fmt = heading if kind == "h" else (f.get("body", bold=True) if kind == "b" else body)
-        _span(ws, row, 1, 2, text, fmt)
-        if len(text) > _CHARS_PER_LINE:  # merged cells never auto-fit: size the row for its lines
-            ws.set_row(row, 15.75 * -(-len(text) // _CHARS_PER_LINE))
-        row += 1
-    ws.protect("", {"select_locked_cells": True, "select_unlocked_cells": True})
-    ws.set_paper(9)
-    ws.fit_to_pages(1, 0)
+
+
+def _smallest_font(style: Style, roles: tuple[str, ...]) -> float:
+    """The smallest font size among the roles that print (the officer's template may change them)."""
+    return min(float(style.formats.get(r, {}).get("font_size", 11)) for r in roles)
 
 
 def _quota_text(c: Catalogue, a: Assignment) -> str:
     names = [u.name for u in c.assignees_of(a)]
     listed = ", ".join(names) if len(names) <= 12 else f"{', '.join(names[:10])} và {len(names) - 10} đơn vị khác"
     scope = ("Mỗi đơn vị được giao" if a.quota_scope == "each" else "Các đơn vị được giao (tính chung)")
-    return (f"Đơn vị được giao: {listed}. {scope} đề xuất ít nhất {a.quota:02d} điển hình tiên tiến. "
+    return (f"Đơn vị được giao: {listed}. {scope} đề xuất ít nhất {a.quota:02d} điển hình tiên tiến cho mục này. "
             f"Loại điển hình: {', '.join(k.label for k in a.nominee_kinds)}.")
 
 
@@ -283,116 +298,170 @@ def _q(s: str) -> str:
     return s.replace('"', '""')
 
 
+_PRINTED_ROLES = ("input", "criterion", "check", "header", "stt", "label", "status", "input_box")
+# The top block sits in columns A..J, the first printed band of every entry sheet (0-based rows/columns).
+# preparer fields (per PREPARER_FIELDS): (row, label columns, input columns)
+_PREPARER_SPOTS = ((3, (0, 1), (2, 2)), (3, (3, 4), (5, 6)), (3, (7, 7), (8, 8)), (4, (0, 1), (2, 2)))
+STATUS_ROW = 4           # 'Tình trạng' label in D:E, the live status in F:J
+LEGEND_ROW = 5           # what the cell colours mean
+
+
 def _write_entry_sheet(ws: Any, ctx: _Ctx, a: Assignment, lists: dict[str, Any],
                        prefill: list[dict[str, Any]], preparer: dict[str, str]) -> M.SheetLayout:
-    f, c, style = ctx.fmts, ctx.catalogue, ctx.style
+    """One assignment's entry sheet: a short top block, the table, self-checks, print settings."""
     fields = F.fields_for(a)
     # columns: A = STT, then fields, then 'Tự kiểm tra', then a hidden count
     col_of = {fd.key: i + 1 for i, fd in enumerate(fields)}
     check_col = len(fields) + 1
-    count_col = check_col + 1
     hr = HEADER_ROW - 1                  # 0-based header row
     first, last = hr + 1, hr + DATA_ROWS  # 0-based data rows
     layout = M.SheetLayout(a.id, entry_sheet_name(a), HEADER_ROW,
                            {fd.key: xl_col_to_name(col_of[fd.key]) for fd in fields},
                            first + 1, last + 1)
+    _entry_top(ws, ctx, a, preparer, layout)
+    _entry_status(ws, ctx, col_of, check_col, first, last)
+    widths = _entry_table(ws, ctx, a, fields, col_of, check_col, prefill)
+    for fd in fields:
+        _validate(ws, fd, lists, ctx.catalogue, first, last, col_of[fd.key])
+    _entry_highlights(ws, ctx, a, fields, col_of, first, last)
+    ws.freeze_panes(hr + 1, col_of["ten"] + 1)
+    ws.protect("", {"select_locked_cells": True, "select_unlocked_cells": True,
+                    "format_columns": True, "format_rows": True})
+    setup_print(ws, title=f"{ctx.unit.name} — {a.heading}", landscape=True, repeat_rows=(hr, hr),
+                repeat_cols=(0, col_of["ten"]), widths=widths, font_pt=_smallest_font(ctx.style, _PRINTED_ROLES),
+                area=(0, 0, last, check_col))
+    return layout
 
-    _header_block(ws, ctx, check_col, f"{a.heading} ({a.kind_label})")
+
+def _entry_top(ws: Any, ctx: _Ctx, a: Assignment, preparer: dict[str, str],
+               layout: M.SheetLayout) -> None:
+    """Title, assignment, unit and deadline, preparer: short rows (the long texts are on Hướng dẫn)."""
+    f = ctx.fmts
+    _span(ws, 0, 0, 9, ctx.text("title"), f.get("title"))
+    ws.set_row(0, 21)
+    muc = f"{a.heading} ({a.kind_label})"
+    _span(ws, 1, 0, 9, ctx.text("subtitle", muc) or muc, f.get("subtitle"))
+    ws.set_row(1, 33 if len(muc) > 110 else 18)
     # unit line (the reader's fallback identification) and deadline
-    ws.write_string(5, 0, F.UNIT_LABEL, f.get("label"))
-    ws.merge_range(5, 1, 5, min(check_col, 6), ctx.unit.name, f.get("label", align="left"))
-    ws.merge_range(6, 0, 6, check_col, _deadline_text(ctx), f.get("body", italic=True, text_wrap=False))
-    # preparer block (rows 8-9): label / input pairs
-    label, box = f.get("label"), f.get("input_box", locked=False)
+    label = f.get("label")
+    _span(ws, 2, 0, 1, F.UNIT_LABEL, label)
+    ws.merge_range(2, 2, 2, 4, ctx.unit.name, f.get("label", align="left"))
+    ws.merge_range(2, 5, 2, 9, f"Hạn gửi: trước ngày {ctx.catalogue.deadline:%d/%m/%Y} — nơi gửi, cách điền, "
+                   "nội dung đầy đủ các tiêu chí: xem trang Hướng dẫn", f.get("body", italic=True, text_wrap=False))
+    box = f.get("input_box", locked=False)
     date_box = f.get("input_box", locked=False, num_format="dd/mm/yyyy")
-    spots = [(7, 1, 2), (8, 1, 2), (7, 6, 7), (8, 6, 7)]
-    for (key, text), (r, lc, ic) in zip(F.PREPARER_FIELDS, spots):
-        ws.write_string(r, lc, text + ":", label)
+    for (key, text), (row, (l1, l2), (i1, i2)) in zip(F.PREPARER_FIELDS, _PREPARER_SPOTS):
+        _span(ws, row, l1, l2, text + ":", label)
+        fmt = date_box if key == "ngay_lap" else box
+        if i2 > i1:
+            ws.merge_range(row, i1, row, i2, "", fmt)
         if key in preparer:
-            ws.write_string(r, ic, preparer[key], box)
+            ws.write_string(row, i1, preparer[key], fmt)
         else:
-            ws.write_blank(r, ic, None, date_box if key == "ngay_lap" else box)
-        layout.preparer[key] = xl_rowcol_to_cell(r, ic)
-    # status (row 10)
-    ws.write_string(9, 1, "Tình trạng:", label)
+            ws.write_blank(row, i1, None, fmt)
+        layout.preparer[key] = xl_rowcol_to_cell(row, i1)
+
+
+def _entry_status(ws: Any, ctx: _Ctx, col_of: dict[str, int], check_col: int, first: int, last: int) -> None:
+    """The live 'Tình trạng' cell and the colour legend (red / yellow / grey)."""
+    f = ctx.fmts
     ten_col = xl_col_to_name(col_of["ten"])
     loai_col = xl_col_to_name(col_of["loai_dien_hinh"])
-    cnt_letter = xl_col_to_name(count_col)
+    cnt_letter = xl_col_to_name(check_col + 1)
     rng = lambda L: f"${L}${first + 1}:${L}${last + 1}"  # noqa: E731
-    status = (f'=IF(COUNTA({rng(ten_col)})+COUNTA({rng(loai_col)})=0,'
-              f'"Chưa nhập điển hình nào (cần ít nhất 01)",'
+    empty = "Chưa nhập điển hình nào (cần ít nhất 01 điển hình cho mục này)"
+    status = (f'=IF(COUNTA({rng(ten_col)})+COUNTA({rng(loai_col)})=0,"{empty}",'
               f'IF(SUM({rng(cnt_letter)})=0,"Đã đủ thông tin: "&COUNTA({rng(ten_col)})&" điển hình — có thể gửi",'
-              f'"Còn thiếu "&SUM({rng(cnt_letter)})&" ô bắt buộc (ô tô màu) — chưa gửi được"))')
-    ws.merge_range(9, 2, 9, 9, "", f.get("status"))
-    ws.write_formula(9, 2, status, f.get("status"), "Chưa nhập điển hình nào (cần ít nhất 01)")
-    status_cell = xl_rowcol_to_cell(9, 2)
+              f'"Còn thiếu "&SUM({rng(cnt_letter)})&" ô bắt buộc (ô màu đỏ) — chưa gửi được"))')
+    _span(ws, STATUS_ROW, 3, 4, "Tình trạng:", f.get("label"))
+    ws.merge_range(STATUS_ROW, 5, STATUS_ROW, 9, "", f.get("status"))
+    ws.write_formula(STATUS_ROW, 5, status, f.get("status"), empty)
+    status_cell = xl_rowcol_to_cell(STATUS_ROW, 5)
     ws.conditional_format(status_cell, {"type": "text", "criteria": "begins with", "value": "Còn thiếu",
                                         "format": f.wb.add_format({"font_color": "#C00000"})})
     ws.conditional_format(status_cell, {"type": "text", "criteria": "begins with", "value": "Đã đủ",
                                         "format": f.wb.add_format({"font_color": "#00703C"})})
+    _span(ws, LEGEND_ROW, 0, 1, "Màu nền ô:", f.get("label"))
+    font = {k: v for k, v in f.raw("input").items() if k in ("font_name", "font_size")}
+    legend = (("missing", 2, 2, "Đỏ: bắt buộc, còn trống"), ("recommended", 3, 5, "Vàng: nên điền"),
+              ("not_applicable", 6, 6, "Xám: không áp dụng"))
+    for role, c1, c2, text in legend:
+        _span(ws, LEGEND_ROW, c1, c2, text, f.get(role, border=1, align="center", **font))
 
-    # header
+
+def _entry_table(ws: Any, ctx: _Ctx, a: Assignment, fields: list[F.Field], col_of: dict[str, int],
+                 check_col: int, prefill: list[dict[str, Any]]) -> list[float]:
+    """Header row, widths, input cells and the per-row self-check; returns the column widths."""
+    f, style = ctx.fmts, ctx.style
+    hr = HEADER_ROW - 1
+    first, last = hr + 1, hr + DATA_ROWS
+    count_col = check_col + 1
     hfmt = f.get("header")
     ws.set_row(hr, style.header_height)
     ws.write_string(hr, 0, F.STT_HEADER, hfmt)
-    ws.set_column(0, 0, style.widths["stt"])
+    widths = [style.widths["stt"]]
     for fd in fields:
-        col = col_of[fd.key]
-        ws.write_string(hr, col, fd.header, hfmt)
-        width = style.widths["criterion"] if fd.criterion else style.widths.get(fd.key, fd.width)
+        ws.write_string(hr, col_of[fd.key], fd.header, hfmt)
+        widths.append(style.widths["criterion"] if fd.criterion else style.widths.get(fd.key, fd.width))
+    widths.append(style.widths["check"])
+    for col, width in enumerate(widths):
         ws.set_column(col, col, width)
     ws.write_string(hr, check_col, F.CHECK_HEADER, hfmt)
-    ws.set_column(check_col, check_col, style.widths["check"])
     ws.write_string(hr, count_col, "_so_o_thieu", hfmt)
     ws.set_column(count_col, count_col, 6, None, {"hidden": True})
 
-    # body cells
-    stt_fmt = f.get("stt")
-    in_fmt = f.get("input", locked=False)
-    text_fmt = f.get("input", locked=False, num_format="@")
-    crit_fmt = f.get("criterion", locked=False)
-    check_fmt = f.get("check")
+    stt_fmt, check_fmt = f.get("stt"), f.get("check")
+    fmts = {"criterion": f.get("criterion", locked=False), "text": f.get("input", locked=False, num_format="@"),
+            "year": f.get("input", locked=False, num_format="0", align="center"), "other": f.get("input", locked=False)}
+    kind_of = {fd.key: ("criterion" if fd.criterion else "text" if fd.kind in ("phone", "text", "long")
+                        else fd.kind if fd.kind == "year" else "other") for fd in fields}
     first_in, last_in = xl_col_to_name(1), xl_col_to_name(len(fields))
-    terms_by_row_template = []
+    loai_col = xl_col_to_name(col_of["loai_dien_hinh"])
+    cnt_letter = xl_col_to_name(count_col)
+    terms = []
     for fd in fields:
         req_kinds = {k.id for k in a.nominee_kinds if F.field_required(fd, a, k.id, k.base)}
-        if not req_kinds:
-            continue
-        cond = _kind_condition(a, req_kinds, f"${loai_col}{{r}}")
-        cell = f"{xl_col_to_name(col_of[fd.key])}{{r}}"
-        terms_by_row_template.append(f'({cell}="")' + (f"*({cond})" if cond else ""))
-    count_tpl = "+".join(terms_by_row_template) or "0"
+        if req_kinds:
+            cond = _kind_condition(a, req_kinds, f"${loai_col}{{r}}")
+            terms.append(f'({xl_col_to_name(col_of[fd.key])}{{r}}="")' + (f"*({cond})" if cond else ""))
+    count_tpl = "+".join(terms) or "0"
     for r in range(first, last + 1):
         rn = r + 1
         ws.write_number(r, 0, r - first + 1, stt_fmt)
         typed = prefill[r - first] if r - first < len(prefill) else {}
         for fd in fields:
-            fmt = crit_fmt if fd.criterion else (text_fmt if fd.kind in ("phone", "text", "long") else in_fmt)
-            value = typed.get(fd.key)
-            if value is None:
-                ws.write_blank(r, col_of[fd.key], None, fmt)
-            elif isinstance(value, (int, float)):
-                ws.write_number(r, col_of[fd.key], value, fmt)
-            else:
-                ws.write_string(r, col_of[fd.key], str(value), fmt)
+            _write_input(ws, r, col_of[fd.key], typed.get(fd.key), fmts[kind_of[fd.key]], kind_of[fd.key])
         nonempty = f"COUNTA(${first_in}{rn}:${last_in}{rn})>0"
         ws.write_formula(r, count_col, f"=IF({nonempty},{count_tpl.format(r=rn)},0)", check_fmt, 0)
         ws.write_formula(r, check_col, f'=IF(NOT({nonempty}),"",IF({cnt_letter}{rn}=0,"Đủ","Thiếu "&{cnt_letter}{rn}&" ô"))',
                          check_fmt, "")
+    return widths + [0]
 
-    # dropdowns and hints
-    for fd in fields:
-        col = col_of[fd.key]
-        _validate(ws, fd, lists, c, first, last, col)
 
-    # conditional formats: not applicable criteria (grey), missing required (red)
+def _write_input(ws: Any, r: int, c: int, value: Any, fmt: Any, kind: str) -> None:
+    """One input cell, blank or prefilled as a unit would type it (years as numbers)."""
+    if isinstance(value, str) and kind == "year" and value.strip().isdigit():
+        value = int(value)
+    if value is None:
+        ws.write_blank(r, c, None, fmt)
+    elif isinstance(value, (int, float)):
+        ws.write_number(r, c, value, fmt)
+    else:
+        ws.write_string(r, c, str(value), fmt)
+
+
+def _entry_highlights(ws: Any, ctx: _Ctx, a: Assignment, fields: list[F.Field], col_of: dict[str, int],
+                      first: int, last: int) -> None:
+    """Conditional formats: not applicable criteria (grey), missing required (red), recommended (yellow)."""
+    f = ctx.fmts
     row1 = first + 1
+    loai_col = xl_col_to_name(col_of["loai_dien_hinh"])
+    first_in, last_in = xl_col_to_name(1), xl_col_to_name(len(fields))
     na_fmt = f.wb.add_format(f.raw("not_applicable"))
     miss_fmt = f.wb.add_format(f.raw("missing"))
     rec_fmt = f.wb.add_format(f.raw("recommended"))
     for fd in fields:
-        col = col_of[fd.key]
-        L = xl_col_to_name(col)
+        L = xl_col_to_name(col_of[fd.key])
         area = f"{L}{row1}:{L}{last + 1}"
         if fd.criterion:
             na_kinds = {k.id for k in a.nominee_kinds} - set(fd.criterion.applies_to)
@@ -407,15 +476,6 @@ def _write_entry_sheet(ws: Any, ctx: _Ctx, a: Assignment, lists: dict[str, Any],
             cond = _kind_condition(a, kinds, f"${loai_col}{row1}")
             crit = f'AND(COUNTA(${first_in}{row1}:${last_in}{row1})>0,{L}{row1}=""' + (f",{cond})" if cond else ")")
             ws.conditional_format(area, {"type": "formula", "criteria": "=" + crit, "format": fmt})
-
-    ws.freeze_panes(hr + 1, col_of["ten"] + 1)
-    ws.protect("", {"select_locked_cells": True, "select_unlocked_cells": True,
-                    "format_columns": True, "format_rows": True})
-    ws.set_landscape()
-    ws.set_paper(8)  # A3: some 30 columns
-    ws.fit_to_pages(1, 0)
-    ws.repeat_rows(hr)
-    return layout
 
 
 def _validate(ws: Any, fd: F.Field, lists: dict[str, Any], c: Catalogue, first: int, last: int, col: int) -> None:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from hoacu_xlsx import picture as P
+from hoacu_xlsx.printing import setup_print_openpyxl
 from hoacu_xlsx.problems import SEVERITY_LABEL, Problem
 from hoacu_xlsx.store import Store
 
@@ -79,7 +80,7 @@ def _write_one(path: Path, pic: P.Picture, st: P.UnitStatus, entry: P.FileEntry,
                data: bytes | None, sig: str) -> None:
     from openpyxl import Workbook, load_workbook
     from openpyxl.comments import Comment
-    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.styles import PatternFill
 
     wb = None
     copied = False
@@ -112,37 +113,7 @@ def _write_one(path: Path, pic: P.Picture, st: P.UnitStatus, entry: P.FileEntry,
         cell.comment = Comment(text[:30000], "Cán bộ TĐKT")
         cell.comment.width, cell.comment.height = 320, 140
         marked += 1
-    # summary sheet first
-    ws = wb.create_sheet(SUMMARY_SHEET, 0)
-    c = pic.catalogue
-    bold = Font(name="Times New Roman", bold=True, size=12)
-    title = Font(name="Times New Roman", bold=True, size=14, color="FFC00000")
-    wrap = Alignment(wrap_text=True, vertical="top")
-    ws["A1"] = f"PHẢN HỒI SỔ ĐỀ XUẤT ĐIỂN HÌNH TIÊN TIẾN NĂM {c.year}"
-    ws["A1"].font = title
-    ws["A2"] = f"Đơn vị: {st.unit.name}"
-    ws["A2"].font = bold
-    ws["A3"] = f"Tệp đã nhận: {entry.name} (nhận lúc {entry.received_at:%d/%m/%Y %H:%M})"
-    ws["A4"] = (f"{pic.deadline_text()}. Đề nghị đơn vị sửa các ô được tô màu (di chuột vào ô để xem ghi chú) rồi gửi "
-                f"lại cho {c.receiver.title}.")
-    ws["A4"].alignment = wrap
-    errors = sum(p.is_error for p in probs)
-    ws["A5"] = f"Có {errors} lỗi (tô đỏ, phải sửa) và {len(probs) - errors} cảnh báo (tô vàng, nên xem lại)."
-    headers = ["STT", "Mức độ", "Trang", "Ô", "Giá trị", "Nội dung cần sửa"]
-    for i, h in enumerate(headers, start=1):
-        cell = ws.cell(7, i, h)
-        cell.font = bold
-        cell.fill = PatternFill("solid", fgColor="FFDDEBF7")
-    for r, p in enumerate(sorted(probs, key=lambda p: (not p.is_error, p.sheet or "", p.cell or "")), start=8):
-        ws.cell(r, 1, r - 7)
-        ws.cell(r, 2, SEVERITY_LABEL.get(p.severity, p.severity))
-        ws.cell(r, 3, p.sheet or "")
-        ws.cell(r, 4, p.cell or "")
-        _set_text(ws.cell(r, 5), p.value or "")
-        _set_text(ws.cell(r, 6), p.message)
-        ws.cell(r, 6).alignment = wrap
-    for col, w in zip("ABCDEF", (5, 10, 12, 7, 24, 90)):
-        ws.column_dimensions[col].width = w
+    _write_summary(wb.create_sheet(SUMMARY_SHEET, 0), pic, st, entry, probs)
     wb.active = 0
     for other in wb.worksheets[1:]:
         other.sheet_view.tabSelected = False
@@ -155,6 +126,52 @@ def _write_one(path: Path, pic: P.Picture, st: P.UnitStatus, entry: P.FileEntry,
     finally:
         if tmp.exists():
             tmp.unlink()
+
+
+_SUMMARY_WIDTHS = (5, 10, 12, 7, 20, 52)   # STT, Mức độ, Trang, Ô, Giá trị, Nội dung: A4 portrait at >= 8 pt
+_LINE_CHARS = 100                           # characters of one wrapped line across A:F
+
+
+def _write_summary(ws: Any, pic: P.Picture, st: P.UnitStatus, entry: P.FileEntry, probs: list[Problem]) -> None:
+    """The 'Cần sửa' sheet: what to do (across the page width, wrapped), then one row per problem."""
+    from openpyxl.styles import Alignment, Font, PatternFill
+
+    c = pic.catalogue
+    body = Font(name="Times New Roman", size=11)
+    bold = Font(name="Times New Roman", bold=True, size=12)
+    wrap = Alignment(wrap_text=True, vertical="top")
+    errors = sum(p.is_error for p in probs)
+    lines = [
+        (f"PHẢN HỒI SỔ ĐỀ XUẤT ĐIỂN HÌNH TIÊN TIẾN NĂM {c.year}",
+         Font(name="Times New Roman", bold=True, size=14, color="FFC00000")),
+        (f"Đơn vị: {st.unit.name}", bold),
+        (f"Tệp đã nhận: {entry.name} (nhận lúc {entry.received_at:%d/%m/%Y %H:%M})", body),
+        (f"{pic.deadline_text()}. Đề nghị đơn vị sửa các ô được tô màu (di chuột vào ô để xem ghi chú) rồi gửi "
+         f"lại cho {c.receiver.title}.", body),
+        (f"Có {errors} lỗi (tô đỏ, phải sửa) và {len(probs) - errors} cảnh báo (tô vàng, nên xem lại).", body),
+    ]
+    last_col = len(_SUMMARY_WIDTHS)
+    for row, (text, font) in enumerate(lines, start=1):
+        ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=last_col)
+        cell = ws.cell(row, 1, text)
+        cell.font, cell.alignment = font, wrap
+        ws.row_dimensions[row].height = 16.5 * max(1, -(-len(text) // _LINE_CHARS)) + (3 if row == 1 else 0)
+    head = 7
+    for i, h in enumerate(["STT", "Mức độ", "Trang", "Ô", "Giá trị", "Nội dung cần sửa"], start=1):
+        cell = ws.cell(head, i, h)
+        cell.font = Font(name="Times New Roman", bold=True, size=11)
+        cell.fill = PatternFill("solid", fgColor="FFDDEBF7")
+    for r, p in enumerate(sorted(probs, key=lambda p: (not p.is_error, p.sheet or "", p.cell or "")), start=head + 1):
+        values = [r - head, SEVERITY_LABEL.get(p.severity, p.severity), p.sheet or "", p.cell or ""]
+        for i, v in enumerate(values, start=1):
+            ws.cell(r, i, v).font = body
+        for i, text in ((5, p.value or ""), (6, p.message)):
+            _set_text(ws.cell(r, i), text)
+            ws.cell(r, i).font, ws.cell(r, i).alignment = body, wrap
+    for i, w in enumerate(_SUMMARY_WIDTHS):
+        ws.column_dimensions[chr(65 + i)].width = w
+    setup_print_openpyxl(ws, title=f"{st.unit.name} — {SUMMARY_SHEET}", landscape=False,
+                         repeat_rows=(head - 1, head - 1), widths=_SUMMARY_WIDTHS)
 
 
 def _set_text(cell: Any, text: str) -> None:

@@ -18,6 +18,7 @@ from typing import Any
 
 from hoacu_xlsx import fields as F
 from hoacu_xlsx import picture as P
+from hoacu_xlsx.printing import DEFAULT_FONT, setup_print
 from hoacu_xlsx.problems import SEVERITY_LABEL
 
 MASTER_DIR = "master"
@@ -136,7 +137,8 @@ def write_master(picture: P.Picture, path: Path, received_overrides: dict[str, s
     tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp.xlsx")
     try:
         wb = xlsxwriter.Workbook(str(tmp), {"constant_memory": True, "strings_to_formulas": False,
-                                            "strings_to_numbers": False, "strings_to_urls": False})
+                                            "strings_to_numbers": False, "strings_to_urls": False,
+                                            "default_format_properties": DEFAULT_FONT})
         wb.set_properties({"title": f"Tổng hợp đề xuất điển hình tiên tiến năm {picture.catalogue.year}",
                            "author": picture.catalogue.issuer, "comments": "Tạo bởi hoacu-xlsx"})
         st = _Styles(wb)
@@ -197,6 +199,10 @@ class _Styles:
         self.grey = wb.add_format({"font_color": "#7F7F7F", "italic": True})
 
 
+def _print_title(pic: P.Picture, sheet: str) -> str:
+    return f"{sheet} — Tổng hợp đề xuất điển hình tiên tiến năm {pic.catalogue.year}"
+
+
 def _names(units: list[Any], most: int = 25) -> str:
     """Unit names for one cell; long lists (district rounds) are shortened."""
     names = [u.name for u in units]
@@ -212,8 +218,8 @@ def _dashboard(wb: Any, st: _Styles, pic: P.Picture) -> None:
     c = pic.catalogue
     ws = wb.add_worksheet(SHEET_DASHBOARD)
     ws.set_column(0, 0, 8)
-    ws.set_column(1, 1, 52)
-    ws.set_column(2, 2, 40)
+    ws.set_column(1, 1, 46)
+    ws.set_column(2, 2, 36)
     ws.set_column(3, 8, 13)
     ws.write_string(0, 0, f"TỔNG HỢP ĐỀ XUẤT ĐIỂN HÌNH TIÊN TIẾN NĂM {c.year} — {c.issuer.upper()}", st.title)
     ws.write_string(1, 0, c.round_title, st.sub)
@@ -245,7 +251,8 @@ def _dashboard(wb: Any, st: _Styles, pic: P.Picture) -> None:
     for a in pic.assignments:
         r += 1
         x = a.assignment
-        longest = max(len(x.title) / 50, len(_names(a.units_assigned)) / 38, len(_names(a.late_units)) / 12, 1)
+        longest = max(len(x.title) / 44, len(_names(a.units_assigned)) / 34, len(_names(a.late_units)) / 12,
+                      len(a.quota_text) / 12 if x.nominations else 1, 1)
         ws.set_row(r, 15.75 * -(-int(longest * 10) // 10))  # wrapped cells: Excel does not size the row
         ws.write_string(r, 0, f"Mục {x.item}", st.text)
         ws.write_string(r, 1, x.title, st.wrap)
@@ -277,9 +284,7 @@ def _dashboard(wb: Any, st: _Styles, pic: P.Picture) -> None:
     chart.set_legend({"position": "bottom"})
     chart.set_size({"width": 760, "height": 360})
     ws.insert_chart(r + 2, 1, chart)
-    ws.set_landscape()
-    ws.set_paper(9)
-    ws.fit_to_pages(1, 0)
+    setup_print(ws, title=_print_title(pic, SHEET_DASHBOARD), landscape=True, widths=[8, 46, 36] + [13] * 6)
     ws.activate()
 
 
@@ -301,6 +306,8 @@ def _units(wb: Any, st: _Styles, pic: P.Picture) -> None:
         ws.write_row(r, 9, [s.nominations, s.errors, s.warnings, s.unit.email])
     n = len(pic.units)
     ws.autofilter(0, 0, max(n, 1), len(headers) - 1)
+    setup_print(ws, title=_print_title(pic, SHEET_UNITS), landscape=True, repeat_rows=(0, 0), repeat_cols=(0, 1),
+                widths=widths)
     for label, fmt in ((P.SUBMITTED_OK, st.ok), (P.SUBMITTED_ERRORS, st.bad), (P.LATE, st.warn),
                        (P.NOT_SUBMITTED, st.grey)):
         ws.conditional_format(1, 4, max(n, 1), 4, {"type": "cell", "criteria": "==", "value": f'"{label}"',
@@ -361,6 +368,8 @@ def _nominations(wb: Any, st: _Styles, pic: P.Picture) -> None:
         "validate": "list", "source": list(F.OFFICER_DECISIONS), "input_title": "Kết quả xét chọn",
         "input_message": "Chọn: Đang xem xét / Được chọn / Không chọn.", "error_type": "stop",
         "error_title": "Giá trị không hợp lệ", "error_message": "Chọn một giá trị trong danh sách."})
+    setup_print(ws, title=_print_title(pic, SHEET_NOMINATIONS), landscape=True, repeat_rows=(0, 0),
+                repeat_cols=(0, 1), widths=widths)
     ws.conditional_format(1, 3, last, 3, {"type": "cell", "criteria": "==", "value": f'"{P.NOM_WITHDRAWN}"',
                                           "format": st.grey})
     ws.conditional_format(1, 3, last, 3, {"type": "cell", "criteria": "==", "value": f'"{P.NOM_ERROR}"',
@@ -370,7 +379,8 @@ def _nominations(wb: Any, st: _Styles, pic: P.Picture) -> None:
 def _problems(wb: Any, st: _Styles, pic: P.Picture) -> None:
     ws = wb.add_worksheet(SHEET_PROBLEMS)
     headers = ["Mức độ", "Đơn vị", "Tệp", "Trang", "Ô", "Giá trị", "Nội dung cần sửa", "Mã lỗi"]
-    for i, w in enumerate([10, 28, 32, 12, 7, 24, 80, 18]):
+    widths = [10, 24, 24, 12, 7, 18, 56, 18]
+    for i, w in enumerate(widths):
         ws.set_column(i, i, w)
     _table_header(ws, st, 0, headers)
     ws.freeze_panes(1, 0)
@@ -379,9 +389,12 @@ def _problems(wb: Any, st: _Styles, pic: P.Picture) -> None:
                                                 p.sheet or "", p.cell or ""))
     for r, p in enumerate(probs, start=1):
         ws.write_row(r, 0, [SEVERITY_LABEL.get(p.severity, p.severity), names.get(p.unit_id or "", p.unit_id or ""),
-                            p.file, p.sheet or "", p.cell or "", p.value or "", p.message, p.code])
+                            p.file, p.sheet or "", p.cell or "", p.value or ""])
+        ws.write_string(r, 6, p.message, st.wrap)
+        ws.write_string(r, 7, p.code or "")
     last = max(len(probs), 1)
     ws.autofilter(0, 0, last, len(headers) - 1)
+    setup_print(ws, title=_print_title(pic, SHEET_PROBLEMS), landscape=True, repeat_rows=(0, 0), widths=widths)
     ws.conditional_format(1, 0, last, 0, {"type": "cell", "criteria": "==", "value": '"Lỗi"', "format": st.bad})
     ws.conditional_format(1, 0, last, 0, {"type": "cell", "criteria": "==", "value": '"Cảnh báo"',
                                           "format": st.warn})
@@ -392,7 +405,8 @@ def _files(wb: Any, st: _Styles, pic: P.Picture, overrides: dict[str, str]) -> N
     headers = ["Tên tệp", "Tệp gốc trong inbox", "Định dạng", "Kích thước (KB)", "Thời điểm nhận",
                "Nguồn thời điểm nhận", "Người gửi", "Đơn vị", "Nhận diện theo", "Phiên bản", "Kết quả", "Số lỗi",
                "Số cảnh báo", "Số điển hình", "Cùng nội dung, nhận dưới tên", FILE_ID_HEADER, OVERRIDE_HEADER]
-    for i, w in enumerate([34, 26, 9, 10, 17, 20, 24, 28, 14, 9, 26, 8, 10, 11, 30, 14, 22]):
+    widths = [34, 26, 9, 10, 17, 20, 24, 28, 14, 9, 26, 8, 10, 11, 30, 14, 22]
+    for i, w in enumerate(widths):
         ws.set_column(i, i, w, st.officer if headers[i] == OVERRIDE_HEADER else None)
     _table_header(ws, st, 0, headers, {OVERRIDE_HEADER})
     ws.set_row(0, 32)
@@ -407,3 +421,5 @@ def _files(wb: Any, st: _Styles, pic: P.Picture, overrides: dict[str, str]) -> N
         ws.write_row(r, 10, [f.outcome, f.errors, f.warnings, f.nominations, "; ".join(f.seen_as), f.sha256[:12]])
         ws.write_string(r, 16, overrides.get(f.sha256[:12], ""), st.officer)
     ws.autofilter(0, 0, max(len(pic.files), 1), len(headers) - 1)
+    setup_print(ws, title=_print_title(pic, SHEET_FILES), landscape=True, repeat_rows=(0, 0), repeat_cols=(0, 0),
+                widths=widths)

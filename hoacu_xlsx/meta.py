@@ -7,6 +7,7 @@ outside tools (and the acceptance runs) fill workbooks by it.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 SHEET = "_meta"
@@ -78,8 +79,8 @@ def parse_rows(rows: list[list[object]]) -> Meta:
     for row in rows:
         if not row or row[0] is None or row[0] == "":
             continue
-        key = _text(row[0])
-        value = _text(row[1]) if len(row) > 1 else ""
+        key = cell_text(row[0])
+        value = cell_text(row[1]) if len(row) > 1 else ""
         kv.setdefault(key, value)
     missing = [k for k in REQUIRED_KEYS if not kv.get(k)]
     if missing:
@@ -109,10 +110,23 @@ def parse_rows(rows: list[list[object]]) -> Meta:
     return meta
 
 
-def _text(v: object) -> str:
+_CONTROL = re.compile(r"[\x00-\x1f]")
+
+
+def cell_text(v: object) -> str:
+    """A ``_meta`` cell as text, undoing LibreOffice's damage to ``_x…_`` sequences.
+
+    OOXML escapes characters as ``_xHHHH_``; LibreOffice (7.x) also decodes the short forms
+    ``_x`` + 1–4 hex digits + ``_`` when they name a control character, so the id
+    ``cc_van_hoa_xa_hoi`` comes back as ``cc_van_hoa`` + line feed + ``hoi`` — and is saved
+    that way. ``_meta`` never holds control characters: each one read is put back as its
+    shortest lowercase escape (line feed -> ``_xa_``), which restores every id written in
+    that form (see docs/meta_format.md).
+    """
     if isinstance(v, float) and v.is_integer():
         v = int(v)
-    return str(v).strip()
+    text = _CONTROL.sub(lambda m: f"_x{ord(m.group()):x}_", str(v))
+    return text.strip()
 
 
 def _int(v: str | None) -> int:

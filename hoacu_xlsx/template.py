@@ -69,7 +69,7 @@ DEFAULT_FORMATS: dict[str, dict[str, Any]] = {
               "text_wrap": True, "bg_color": "#FFFFFF"},
     "criterion": {"font_name": "Times New Roman", "font_size": 11, "border": 1, "align": "center",
                   "valign": "top", "bg_color": "#FFFFFF"},
-    "check": {"font_name": "Times New Roman", "font_size": 10, "italic": True, "border": 1,
+    "check": {"font_name": "Times New Roman", "font_size": 11, "italic": True, "border": 1,
               "bg_color": "#F2F2F2", "font_color": "#7F7F7F"},
     "missing": {"bg_color": "#FFC7CE", "font_color": "#9C0006"},
     "not_applicable": {"bg_color": "#D9D9D9", "font_color": "#808080", "pattern": 1},
@@ -77,11 +77,11 @@ DEFAULT_FORMATS: dict[str, dict[str, Any]] = {
     "heading": {"font_name": "Times New Roman", "font_size": 12, "bold": True, "font_color": "#1F4E79"},
     "body": {"font_name": "Times New Roman", "font_size": 11, "text_wrap": True, "valign": "top"},
 }
-DEFAULT_WIDTHS: dict[str, float] = {
-    "stt": 5, "loai_dien_hinh": 18, "ten": 28, "gioi_tinh": 9, "nam_sinh": 9, "dan_toc": 11,
-    "chuc_vu_don_vi": 22, "dia_chi": 16, "mo_hinh": 28, "thanh_tich": 36, "criterion": 13,
-    "can_bo_theo_doi": 20, "hinh_thuc_tuyen_truyen": 24, "tai_lieu_kinh_nghiem": 13,
-    "dien_thoai": 14, "ghi_chu": 20, "check": 14,
+DEFAULT_WIDTHS: dict[str, float] = {  # narrow enough to print on A4 landscape in 3–4 bands at >= 8 pt
+    "stt": 5, "loai_dien_hinh": 16, "ten": 24, "gioi_tinh": 8, "nam_sinh": 8, "dan_toc": 10,
+    "chuc_vu_don_vi": 20, "dia_chi": 14, "mo_hinh": 24, "thanh_tich": 30, "criterion": 12,
+    "can_bo_theo_doi": 18, "hinh_thuc_tuyen_truyen": 20, "tai_lieu_kinh_nghiem": 12,
+    "dien_thoai": 12, "ghi_chu": 18, "check": 12,
 }
 DEFAULT_HEADER_HEIGHT = 66.0
 

@@ -150,7 +150,7 @@ def test_restyled_template_shows_in_next_generate(tmp_path, catalogue):
     assert header.font.name == "Arial" and header.font.b and float(header.font.sz) == 13
     assert header.fill.fgColor.rgb.endswith("FFE699")
     assert ws.column_dimensions[m["field:8:ten"]].width == pytest.approx(41, abs=1)
-    texts = [c.value for row in ws.iter_rows(max_row=2) for c in row if c.value]
+    texts = [c.value for row in out["Hướng dẫn"].iter_rows(max_row=2) for c in row if c.value]
     assert "Độc lập – Tự do – Hạnh phúc (mẫu sửa)" in texts
 
 
@@ -168,3 +168,58 @@ def test_help_is_vietnamese():
         assert "Cách dùng:" in r.stdout and "Tùy chọn" in r.stdout
         assert "Usage:" not in r.stdout and "Show this message" not in r.stdout
         assert re.search(r"[ạảấầẩẫậắằẳẵặẹẻẽếềểễệịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹđ]", r.stdout)
+
+
+def test_entry_sheet_explains_itself_in_a_short_frozen_top(generated, catalogue):
+    """Header row near the top and frozen with the name columns; colours explained; per-item quota; no 'ô tô'."""
+    path = generated / "outbox" / "DTTT_2024_truong_th_thcs.xlsx"
+    wb = openpyxl.load_workbook(path)
+    m = _meta_of(path)
+    ws = wb[m["sheet:7"]]
+    hr = m["header_row:7"]
+    assert hr <= 8
+    assert ws.freeze_panes == f"{chr(ord(m['field:7:ten']) + 1)}{hr + 1}"
+    top = " ".join(str(c.value) for row in ws.iter_rows(max_row=hr - 1) for c in row if c.value)
+    for legend in ("Đỏ: bắt buộc, còn trống", "Vàng: nên điền", "Xám: không áp dụng"):
+        assert legend in top
+    assert "cần ít nhất 01 điển hình cho mục này" in top
+    guide = " ".join(str(c.value) for row in wb["Hướng dẫn"].iter_rows() for c in row if c.value)
+    assert "ô màu vàng nhạt là ô nên điền" in guide and "ô màu xám" in guide
+    assert "ít nhất 01 điển hình tiên tiến cho mục này" in guide
+    for text in (top, guide):
+        assert "ô tô" not in text.lower()
+
+
+def test_birth_year_is_a_whole_number_cell(generated, catalogue):
+    path = generated / "outbox" / "DTTT_2024_hoi_nong_dan.xlsx"
+    wb = openpyxl.load_workbook(path)
+    m = _meta_of(path)
+    ws = wb[m["sheet:10"]]
+    col, first, last = m["field:10:nam_sinh"], m["first_data_row:10"], m["last_data_row:10"]
+    assert ws[f"{col}{first}"].number_format == "0" and ws[f"{col}{last}"].number_format == "0"
+    dv = next(dv for dv in ws.data_validations.dataValidation if str(dv.sqref).startswith(f"{col}{first}:"))
+    assert (dv.type, dv.formula1, dv.formula2) == ("whole", "1900", str(catalogue.year))
+
+
+def test_workbook_generated_before_the_new_layout_still_merges(tmp_path, catalogue):
+    """A workbook made by the previous layout (header on row 12), filled and returned, merges without errors."""
+    from hoacu_xlsx import demo, generate, merge
+
+    generate.run(catalogue, tmp_path, units=["truong_th_thcs"])
+    old = Path(__file__).parent / "data" / "old_layout" / "DTTT_2024_truong_th_thcs.xlsx"
+    m = _meta_of(old)
+    assert m["header_row:7"] == 12 and m["header_row:7"] != builder.HEADER_ROW
+    wb = openpyxl.load_workbook(old)
+    ws = wb[m["sheet:7"]]
+    rows = [demo.sample_row(catalogue, "7", n, kind_index=n) for n in range(3)]
+    for i, row in enumerate(rows):
+        for key, value in row.items():
+            ws[f"{m[f'field:7:{key}']}{m['first_data_row:7'] + i}"] = value
+    ws[m["preparer:7:nguoi_lap"]] = "Người lập mẫu"
+    (tmp_path / "inbox").mkdir(exist_ok=True)
+    wb.save(tmp_path / "inbox" / old.name)
+    report = merge.run(catalogue, tmp_path)
+    pic = report.picture
+    assert sum(1 for n in pic.nominations if n.unit.id == "truong_th_thcs") == 3
+    assert not [p for p in pic.problems if p.is_error], pic.problems
+    assert not [p for p in pic.problems if p.code in ("rows_shifted", "meta_edited", "columns_moved")]

@@ -72,7 +72,7 @@ def corpus(tmp_path_factory, catalogue, libreoffice):
     job("no_meta.xlsx", "doan_thanh_nien", [sr("12", 14, 1)], [{"op": "remove_sheet", "sheet": "_meta"}])
     job("meta_edited.xlsx", "truong_mam_non", [sr("7", 15, 1)], [{"op": "set", "sheet": "_meta", "cell": "B3",
                                                                    "value": "cong_an"}])
-    job("other_unit.xlsx", "truong_th_thcs", [sr("7", 16, 1)], [{"op": "set", "sheet": "Mục 7", "cell": "B6",
+    job("other_unit.xlsx", "truong_th_thcs", [sr("7", 16, 1)], [{"op": "set", "sheet": "Mục 7", "cell": "C3",
                                                                   "value": "Trường Mầm non xã Hòa Cư"}])
     job("blank.xlsx", "cc_van_phong_thong_ke", [])
     job("renamed_sheet.xlsx", "hoi_nong_dan", [sr("10", 17)],
