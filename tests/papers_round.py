@@ -55,17 +55,18 @@ def decision_ops(wd: Path, decisions: dict[str, tuple[str, str] | str]) -> list[
     from hoacu_xlsx.reader import col_letter
 
     _wb, ws, cols, hr = master_rows(wd)
+    letter = {h: col_letter(c - 1) for h, c in cols.items()}   # col_letter counts from 0, openpyxl from 1
     ops = []
     for r in range(hr + 1, ws.max_row + 1):
         name = ws.cell(r, cols[NAME_HEADER]).value
         if name in decisions:
             d = decisions[name]
             result, form = (d, "") if isinstance(d, str) else d
-            ops.append({"op": "set", "sheet": "Điển hình", "cell": f"{col_letter(cols['Kết quả xét chọn'])}{r}",
+            ops.append({"op": "set", "sheet": "Điển hình", "cell": f"{letter['Kết quả xét chọn']}{r}",
                         "value": result})
             if form:
                 ops.append({"op": "set", "sheet": "Điển hình",
-                            "cell": f"{col_letter(cols['Hình thức tôn vinh'])}{r}", "value": form})
+                            "cell": f"{letter['Hình thức tôn vinh']}{r}", "value": form})
     return ops
 
 
