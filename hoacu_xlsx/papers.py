@@ -259,7 +259,8 @@ def write_list_xlsx(catalogue: Catalogue, ctx: dict[str, Any], dst: Path) -> Pat
         cell = wb.add_format({**base, "border": 1})
         cell_c = wb.add_format({**base, "border": 1, "align": "center"})
         ws = wb.add_worksheet("Danh sách")
-        for col, width in enumerate((6, 26, 24, 48, 18, 26)):
+        widths = (6, 26, 24, 48, 18, 26)
+        for col, width in enumerate(widths):
             ws.set_column(col, col, width)
         top = 0
         if ctx["du_thao"]:
@@ -282,8 +283,10 @@ def write_list_xlsx(catalogue: Catalogue, ctx: dict[str, Any], dst: Path) -> Pat
                 ws.merge_range(r, 1, r, 5, row["ten"], group)
                 continue
             ws.write_number(r, 0, row["stt"], cell_c)
-            for c, key in enumerate(("ten", "chuc_vu_don_vi", "thanh_tich", "hinh_thuc", "ghi_chu"), start=1):
-                ws.write_string(r, c, str(row[key]), cell_c if key == "hinh_thuc" else cell)
+            texts = [str(row[k]) for k in ("ten", "chuc_vu_don_vi", "thanh_tich", "hinh_thuc", "ghi_chu")]
+            for c, text in enumerate(texts, start=1):
+                ws.write_string(r, c, text, cell_c if c == 4 else cell)
+            ws.set_row(r, _row_height(texts, widths[1:]))
         ws.write_string(r + 2, 1, f"Tổng cộng: {ctx['tong']['duoc_chon']} điển hình "
                                   f"({ctx['tong']['chon_tap_the']} tập thể, {ctx['tong']['chon_ca_nhan']} cá nhân, "
                                   f"{ctx['tong']['chon_ho']} hộ gia đình).", wb.add_format({**base, "text_wrap": False}))
@@ -301,6 +304,16 @@ def write_list_xlsx(catalogue: Catalogue, ctx: dict[str, Any], dst: Path) -> Pat
         raise PapersError(f"Không ghi được '{dst}': {exc.strerror or exc}.") from None
     _replace(tmp, dst)
     return dst
+
+
+def _row_height(texts: list[str], widths: tuple[float, ...], line_pt: float = 15.5) -> float:
+    """Excel does not size rows of wrapped text: estimate the lines of the fullest cell (12 pt text)."""
+    lines = 1
+    for text, width in zip(texts, widths):
+        per_line = max(1, int(width * 0.95))
+        need = sum(-(-max(len(part), 1) // per_line) for part in text.split("\n"))
+        lines = max(lines, need)
+    return lines * line_pt + 3
 
 
 @dataclass
