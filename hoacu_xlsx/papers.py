@@ -362,7 +362,10 @@ class ReportResult:
         local = [n for n, path in p.templates.items() if path != shipped_template(n)]
         if local:
             out.append(f"Dùng mẫu của cán bộ trong templates/: {', '.join(local)}.")
-        out.append(f"Được chọn: {len(fig.chosen)} điển hình ({_count_text(fig.chosen)}).")
+        if not fig.submitted:
+            out.append("Chưa đơn vị nào gửi đề xuất vào kho dữ liệu: hãy lưu tệp nhận được vào inbox/ và chạy "
+                       "'hoacu-xlsx merge' trước.")
+        out.append(f"Được chọn: {len(fig.chosen)} điển hình" + (f" ({_count_text(fig.chosen)})." if fig.chosen else "."))
         defaulted = sum(1 for c in fig.chosen if c.form_defaulted)
         if defaulted:
             out.append(f"{defaulted} điển hình được chọn chưa ghi hình thức tôn vinh: tạm ghi hình thức đầu tiên của "

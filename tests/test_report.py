@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 DEADLINE_OK = datetime(2024, 5, 20, 9, 0).timestamp()
 LATE = datetime(2024, 6, 5, 9, 0).timestamp()
 CHOSEN = ["Tập thể mẫu 1", "Người mẫu Số 2", "Người mẫu Số 4", "Người mẫu Số 5"]
-NOT_LISTED = ["Tập thể mẫu 3", "Người mẫu Số 6", "Người mẫu Số 7", "Tập thể mẫu 8"]
+NOT_LISTED = ["Tập thể mẫu 3", "Người mẫu Số 6", "Người mẫu Số 7", "Tập thể mẫu 8", "Người mẫu Số 9"]
 OTHER_FORM = "Bằng khen của Chủ tịch UBND huyện"
 
 
@@ -39,17 +39,19 @@ OTHER_FORM = "Bằng khen của Chủ tịch UBND huyện"
 def decided(tmp_path_factory, catalogue):
     """A merged round with the officer's decisions typed into the master (not yet reported)."""
     wd, built, _out, sr = generated_round(tmp_path_factory, catalogue, "papers")
+    broken = sr("8", 9, 1)
+    del broken["thanh_tich"]                   # a row with an error: not counted, whatever the officer types
     plan = [("ban_tuyen_giao", {"1": [sr("1", 1, 0), sr("1", 2, 1)]}, DEADLINE_OK),
             ("hoi_lhpn", {"13": [sr("13", 3, 0), sr("13", 4, 1)]}, DEADLINE_OK),
             ("cc_dia_chinh", {"2": [sr("2", 5, 2), sr("2", 6, 1)]}, LATE),
-            ("cong_an", {"8": [sr("8", 7, 1), sr("8", 8, 0)]}, DEADLINE_OK)]
+            ("cong_an", {"8": [sr("8", 7, 1), sr("8", 8, 0), broken]}, DEADLINE_OK)]
     for unit, rows, when in plan:
         path = write_return(built[unit], rows, wd / "inbox" / f"{unit}.xlsx")
         os.utime(path, (when, when))
     merge.run(catalogue, wd, now=NOW)
     decide(wd, {"Tập thể mẫu 1": "Được chọn", "Người mẫu Số 2": ("Được chọn", OTHER_FORM),
                 "Tập thể mẫu 3": "Không chọn", "Người mẫu Số 4": "được chọn", "Người mẫu Số 5": "Được chọn",
-                "Người mẫu Số 7": "Đang xem xét", "Tập thể mẫu 8": "Có"})
+                "Người mẫu Số 7": "Đang xem xét", "Tập thể mẫu 8": "Có", "Người mẫu Số 9": "Được chọn"})
     return wd
 
 
@@ -231,6 +233,7 @@ def test_undecided_make_drafts_and_are_named(reported):
     for name in ("Người mẫu Số 6", "Người mẫu Số 7", "Tập thể mẫu 8"):
         assert name in out.split("DỰ THẢO")[1]
     assert "Không hiểu kết quả xét chọn 'Có' của Tập thể mẫu 8" in out
+    assert "Người mẫu Số 9 (Công an xã, Mục 8) được ghi 'Được chọn' nhưng có lỗi – chưa tính: không đưa vào" in out
     for name in ("bao_cao_ket_qua", "to_trinh", "danh_sach_de_nghi"):
         d = doc(wd, name)
         assert d.sections[0].first_page_header.paragraphs[0].text == "DỰ THẢO"
