@@ -167,6 +167,10 @@ def init(workdir: str | None, config: str | None, year: int | None, as_toml: boo
     else:
         tpl.write_default_template(tpath)
         click.echo(f"Đã ghi mẫu trình bày {tpath}.")
+    from hoacu_xlsx import papers
+
+    for path, written in papers.copy_templates(env.workdir, force):
+        click.echo(f"Đã chép mẫu văn bản {path}." if written else f"Đã có {path} — giữ nguyên.")
     for sub in ("inbox", "outbox"):
         (env.workdir / sub).mkdir(exist_ok=True)
 
@@ -419,6 +423,28 @@ def demo(workdir: str | None, config: str | None, out: str | None) -> None:
     except RuntimeError as exc:
         _fail(str(exc))
     for line in result.lines:
+        click.echo(line)
+
+
+@main.command(help="Soạn văn bản cuối đợt vào reports/ từ kết quả xét chọn trong sổ tổng hợp: danh sách đề nghị "
+                   "tôn vinh (.docx, .xlsx), báo cáo kết quả, tờ trình và biểu đồ tổng quan (PDF). Còn điển hình "
+                   "chưa xét thì văn bản ghi DỰ THẢO.")
+@click.option("--now", "now_text", default=None, metavar="NGÀY", help="Coi như hôm nay là ngày này (dd/mm/yyyy).")
+@common
+def report(workdir: str | None, config: str | None, now_text: str | None) -> None:
+    from hoacu_xlsx import merge as mg
+    from hoacu_xlsx import papers
+    from hoacu_xlsx.store import StoreError
+
+    env = Env(workdir, config)
+    cat = env.catalogue()
+    try:
+        result = papers.run(cat, env.workdir, _parse_now(now_text))
+    except (mg.MergeError, StoreError) as exc:
+        _fail(str(exc), 3)
+    except papers.PapersError as exc:
+        _fail(str(exc), 5)
+    for line in result.lines():
         click.echo(line)
 
 
