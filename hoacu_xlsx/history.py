@@ -464,6 +464,7 @@ def write_overview(ws: Any, st: Any, hist: History, first_row: int | None = None
     ws.set_row(r, 45)
     for c in hist.counts:
         r += 1
+        ws.set_row(r, 15.75 * max(1, -(-len(c.title) // 50)))   # wrapped title: Excel does not size the row
         ws.write_string(r, 0, f"Mục {c.item}", st.text)
         ws.write_string(r, 1, c.title, st.wrap)
         ws.write_row(r, 2, [c.nominations, c.repeated, c.replicated, c.new, c.uncertain], st.text)
