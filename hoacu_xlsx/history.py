@@ -505,8 +505,9 @@ def write_tracking(wb: Any, st: Any, hist: History) -> None:
             c += 3
         ws.write_number(r, c, len(t.entries), st.text)
         if t.maybe:
-            ws.write_string(r, c + 1, "; ".join(f"{_track_brief(m, last.year + 1)} ({why})" for m, why in t.maybe),
-                            st.wrap)
+            maybe = "; ".join(f"{_track_brief(m, last.year + 1)} ({why})" for m, why in t.maybe)
+            ws.set_row(r, 15.75 * max(1, -(-len(maybe) // 40)))   # wrapped: Excel does not size the row
+            ws.write_string(r, c + 1, maybe, st.wrap)
     ws.autofilter(0, 0, max(len(tracks), 1), len(headers) - 1)
     ws.set_landscape()
     ws.set_paper(9)
