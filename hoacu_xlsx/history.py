@@ -479,7 +479,7 @@ def write_tracking(wb: Any, st: Any, hist: History) -> None:
     """The sheet 'Theo dõi nhiều năm': each example across rounds, printable on A4 with a filter."""
     ws = wb.add_worksheet(SHEET_TRACKING)
     years = sorted({*hist.past_years, hist.year})
-    headers = ["Đơn vị", "Mục", "Loại điển hình", "Tên tập thể / Họ và tên cá nhân, chủ hộ", "Năm sinh"]
+    headers = ["Đơn vị", "Mục", _FIELD_LABEL["loai_dien_hinh"], _FIELD_LABEL["ten"], _FIELD_LABEL["nam_sinh"]]
     for y in years:
         headers += [f"{y}: đề xuất", f"{y}: kết quả", f"{y}: hình thức tôn vinh"]
     headers += ["Số năm được đề xuất", "Có thể trùng với (cán bộ kiểm tra)"]

@@ -388,3 +388,13 @@ def test_2025_returns_typed_in_libreoffice_are_linked(round_2024, tmp_path, libr
     assert noms["Nguyễn Văn Mẫu"]["Các năm trước"] == f"2024: đề xuất, được chọn – {HONOUR}"
     assert noms["Lê Thị Hạ"]["Các năm trước"].startswith("Có thể là (cán bộ kiểm tra): 2024 – Lê Thị Hà")
     assert date(2025, 5, 31) == c25.deadline
+
+
+def test_first_round_counts_every_example_as_new(round_2024):
+    mpath = master_path(round_2024, 2024)
+    noms = sheet(mpath, "Điển hình")
+    assert noms and all(n["Các năm trước"] == "" for n in noms)
+    rows = CalamineWorkbook.from_path(str(mpath)).get_sheet_by_name("Tổng quan").to_python()
+    assert any(str(r[0]).startswith("Chưa có sổ tổng hợp của năm trước") for r in rows)
+    total = next(r for r in rows if r[1] == "Cộng")
+    assert total[2:7] == [3, 0, 0, 3, 0]
