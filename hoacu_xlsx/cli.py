@@ -325,6 +325,8 @@ def status(workdir: str | None, config: str | None, as_json: bool, now_text: str
     env = Env(workdir, config)
     cat = env.catalogue()
     pic = mg.status_picture(cat, env.workdir, _parse_now(now_text))
+    from hoacu_xlsx import history as H  # history: replicated / repeated examples
+    hist = H.compute(cat, env.workdir, pic)
     if as_json:
         data = {
             "year": cat.year, "deadline": cat.deadline.isoformat(), "days_left": pic.days_left,
@@ -336,6 +338,7 @@ def status(workdir: str | None, config: str | None, as_json: bool, now_text: str
             "with_errors": [s.unit.id for s in pic.units if s.status == P.SUBMITTED_ERRORS],
             "assignments": [{"id": a.assignment.id, "item": a.assignment.item, "nominations": a.nominations,
                              "quota_met": a.quota_met} for a in pic.assignments if a.assignment.nominations],
+            "history": hist.summary(),  # history
         }
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
@@ -348,6 +351,9 @@ def status(workdir: str | None, config: str | None, as_json: bool, now_text: str
         for s in units:
             extra = f" — {s.nominations} điển hình, {s.errors} lỗi" if s.status != P.NOT_SUBMITTED else ""
             click.echo(f"  • {s.unit.name}{extra}")
+    click.echo(hist.status_line())  # history
+    for p in hist.problems:
+        click.secho(str(p), fg="yellow", err=True)
 
 
 def _smtp_send(cat: Any, paths: list[Path], really: bool) -> None:

@@ -124,8 +124,9 @@ def _header(rows: list[list[Any]], must: str) -> tuple[int, dict[str, int]]:
 # --------------------------------------------------------------------------- writing
 
 
-def write_master(picture: P.Picture, path: Path, received_overrides: dict[str, str] | None = None) -> None:
-    """Write the master atomically (temporary file, then one rename)."""
+def write_master(picture: P.Picture, path: Path, received_overrides: dict[str, str] | None = None,
+                 history: Any = None) -> None:
+    """Write the master atomically (temporary file, then one rename); ``history``: a history.History."""
     import xlsxwriter
 
     try:
@@ -143,8 +144,13 @@ def write_master(picture: P.Picture, path: Path, received_overrides: dict[str, s
                            "author": picture.catalogue.issuer, "comments": "Tạo bởi hoacu-xlsx"})
         st = _Styles(wb)
         _dashboard(wb, st, picture)
+        if history is not None:  # history: replicated/repeated table under the dashboard
+            from hoacu_xlsx import history as H
+            H.write_overview(wb.get_worksheet_by_name(SHEET_DASHBOARD), st, history)
         _units(wb, st, picture)
-        _nominations(wb, st, picture)
+        _nominations(wb, st, picture, history)
+        if history is not None:  # history: the sheet "Theo dõi nhiều năm"
+            H.write_tracking(wb, st, history)
         _problems(wb, st, picture)
         _files(wb, st, picture, received_overrides or {})
         wb.close()
@@ -322,16 +328,16 @@ def _criteria_text(values: dict[str, str], n_keys: list[str]) -> tuple[str, str]
     return summary, detail
 
 
-def _nominations(wb: Any, st: _Styles, pic: P.Picture) -> None:
+def _nominations(wb: Any, st: _Styles, pic: P.Picture, history: Any = None) -> None:
     ws = wb.add_worksheet(SHEET_NOMINATIONS)
     head = list(F.HEAD_FIELDS)
     tail = list(F.TAIL_FIELDS)
     officer = list(OFFICER_COLUMNS.values())
     headers = ([ID_HEADER, "Đơn vị", "Mục", "Tình trạng"] + [f.header for f in head]
                + ["Tên như đơn vị ghi", "Tiêu chí", "Chi tiết tiêu chí"] + [f.header for f in tail]
-               + ["Tệp nguồn", "Trang", "Dòng", "Thời điểm nhận"] + officer)
+               + ["Tệp nguồn", "Trang", "Dòng", "Thời điểm nhận", "Các năm trước"] + officer)  # history: Các năm trước
     widths = ([15, 28, 8, 16] + [min(f.width, 30) for f in head] + [18, 10, 30] + [min(f.width, 24) for f in tail]
-              + [26, 9, 6, 16, 16, 22, 30])
+              + [26, 9, 6, 16, 40, 16, 22, 30])
     for i, w in enumerate(widths):
         ws.set_column(i, i, w, st.officer if headers[i] in officer else None)
     _table_header(ws, st, 0, headers, set(officer))
@@ -353,6 +359,7 @@ def _nominations(wb: Any, st: _Styles, pic: P.Picture) -> None:
         values += [n.original_name if original != v.get("ten", "") else "", summary, detail]
         values += [v.get(f.key, "") for f in tail]
         values += [n.file, n.sheet, n.row, P.format_dt(row.received_at)]
+        values += [history.past_text(n.nomination_id) if history is not None else ""]  # history: Các năm trước
         values += [row.officer.get(k, "") for k in OFFICER_COLUMNS]
         for c, val in enumerate(values):
             fmt = st.officer if c >= officer_col0 else None

@@ -155,6 +155,7 @@ def _run_locked(catalogue: Catalogue, workdir: Path, inbox: Path, now: datetime,
                 progress: Callable[[Iterable[Any], int], Iterable[Any]] | None, write_feedback: bool,
                 rescan: bool) -> MergeReport:
     from hoacu_xlsx import master as MS
+    from hoacu_xlsx import history as H
     from hoacu_xlsx.reader import READER_VERSION
 
     mpath = MS.master_path(workdir, catalogue.year)
@@ -225,7 +226,7 @@ def _run_locked(catalogue: Catalogue, workdir: Path, inbox: Path, now: datetime,
             for sha, date_iso, sender in email_info:
                 store.set_email_info(sha, date_iso, sender)
             # the officer's columns in the current master are the truth for the rows it shows
-            store.save_officer_values(officer.nominations)
+            store.save_officer_values(H.officer_keys(officer.nominations, catalogue.year))  # history: per round
             current_overrides = store.received_overrides()
             for key, when in officer.received.items():
                 shas = [sha for sha, _name in store.find_files(key)]
@@ -250,8 +251,10 @@ def _run_locked(catalogue: Catalogue, workdir: Path, inbox: Path, now: datetime,
 
         pic = build_picture(catalogue, store, now)
         overrides = {sha[:12]: P.format_dt(_parse_when(v)) for sha, v in store.received_overrides().items()}
+        hist = H.compute(catalogue, workdir, pic)  # history: this round linked to earlier masters
+        notices += hist.problems
         try:
-            MS.write_master(pic, mpath, overrides)
+            MS.write_master(pic, mpath, overrides, history=hist)
         except MS.MasterWriteError as exc:
             raise MergeError(str(exc)) from None
         fb: list[Path] = []
@@ -288,7 +291,7 @@ def _is_late(received: datetime, catalogue: Catalogue) -> bool:
     return received.date() > catalogue.deadline
 
 
-CHECK_VERSION = 2  # bump when reader/validator logic changes: cached results are then recomputed
+CHECK_VERSION = 3  # bump when reader/validator logic changes: cached results are then recomputed
 
 
 def catalogue_fingerprint(catalogue: Catalogue, issued: dict[str, str]) -> str:
@@ -323,7 +326,7 @@ def examine(rec: FileRecord, catalogue: Catalogue, issued: dict[str, str]) -> di
         return out
     located = locate(raw, catalogue, issued, rec.name, file_unit_hint=unit_hint_from_filename(rec.name))
     probs += located.problems
-    foreign = any(p.code == "other_units_file" for p in located.problems)
+    foreign = any(p.code in ("other_units_file", "wrong_year") for p in located.problems)  # history: a past round's file
     out["rejected"] = foreign
     out["unidentified"] = located.unit is None
     if located.unit is not None and not foreign:
@@ -361,7 +364,8 @@ def build_picture(catalogue: Catalogue, store: Store, now: datetime) -> P.Pictur
 
     issued = store.issued()
     overrides = store.received_overrides()
-    officer = store.officer_values()
+    from hoacu_xlsx import history as H
+    officer = H.officer_of_round(store.officer_values(), catalogue.year, store.root.parent)  # history: per round
     fingerprint = catalogue_fingerprint(catalogue, issued)
     cache = store.checked_keys()
     seen = store.sightings()
