@@ -15,6 +15,7 @@ ENVELOPE and UIDVALIDITY, and does TLS with a verifying context.
 
 from __future__ import annotations
 
+import itertools
 import os
 import sqlite3
 import re
@@ -154,8 +155,10 @@ def _leaves(body: Any, depth: int = 0) -> Iterator[tuple[str, str, str]]:
     """(content type, file name, disposition) of every leaf part, forwarded messages included."""
     if depth > _MAX_DEPTH or not isinstance(body, (tuple, list)) or not body:
         return
-    if isinstance(body[0], list):                      # multipart: [parts], subtype, ...
-        for part in body[0]:
+    if isinstance(body[0], (tuple, list)):             # multipart: parts..., subtype, ...
+        # imapclient nests the top level's parts in a list; inside a forwarded message they stay inline
+        parts = body[0] if isinstance(body[0], list) else itertools.takewhile(lambda x: isinstance(x, tuple), body)
+        for part in parts:
             yield from _leaves(part, depth + 1)
         return
     ctype = f"{_text(body[0])}/{_text(body[1])}".lower() if len(body) > 1 else ""
