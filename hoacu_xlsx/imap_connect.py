@@ -75,7 +75,7 @@ def _connect_message(exc: BaseException, config: ImapConfig) -> str:
         return (f"Không bắt tay mã hóa TLS được với {_where(config)}: kiểm tra 'security' và 'port' trong bảng [imap] "
                 "(thường là ssl với cổng 993, starttls với cổng 143).")
     return (f"Không kết nối được tới máy chủ thư {_where(config)}: {network_reason(exc, config)}. Kiểm tra 'host', "
-            "'port' trong bảng [imap] và mạng Internet, rồi chạy lại.")
+            "'port', 'security' trong bảng [imap] và mạng Internet, rồi chạy lại.")
 
 
 def open_mailbox(config: ImapConfig, password: str) -> IMAPClient:
