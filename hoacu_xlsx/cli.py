@@ -311,7 +311,8 @@ def _last_fetch(env: Env, as_json: bool) -> Any:
     if run is None:
         return None
     how = f"{run.saved} thư mới" if run.ok else f"bị ngắt giữa chừng sau {run.saved} thư"
-    return f"Nhận thư từ hộp thư lần gần nhất: {run.finished:%d/%m/%Y %H:%M} ({run.account}, thư mục '{run.folder}') — {how}."
+    return (f"Nhận thư từ hộp thư lần gần nhất: {run.finished:%d/%m/%Y %H:%M} ({run.account}, thư mục "
+            f"'{run.folder}') — {how}.")
 
 
 def _smtp_send(env: Env, paths: list[Path], really: bool) -> None:
@@ -408,7 +409,8 @@ def _imap_config(env: Env, cat: Any, overrides: dict[str, Any]) -> Any:
                    "báo trong bảng [imap] của danh mục, lưu nguyên thư (.eml) vào inbox/. Không xóa, không chuyển, "
                    "không đổi trạng thái thư trên máy chủ (trừ nhãn khi có --danh-dau); thư đã nhận không nhận lại. "
                    "Mật khẩu: biến môi trường HOACU_IMAP_PASSWORD, hoặc được hỏi khi chạy. Mã thoát 4 khi lỗi thư.")
-@click.option("--tu-ngay", "since_text", default=None, metavar="NGÀY", help="Chỉ xét thư nhận từ ngày này (dd/mm/yyyy).")
+@click.option("--tu-ngay", "since_text", default=None, metavar="NGÀY",
+              help="Chỉ xét thư nhận từ ngày này (dd/mm/yyyy).")
 @click.option("--thu-muc", "folder", default=None, metavar="THƯ_MỤC",
               help="Thư mục trong hộp thư. Mặc định: 'folder' trong [imap], nếu không có thì INBOX.")
 @click.option("--toi-da-mb", "max_mb", default="25", metavar="MB",

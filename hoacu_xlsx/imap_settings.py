@@ -8,7 +8,7 @@ password is deliberately not a setting: it comes from ``HOACU_IMAP_PASSWORD`` or
 from __future__ import annotations
 
 import ssl
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -110,7 +110,3 @@ def from_settings(table: Any, overrides: dict[str, Any] | None = None, workdir: 
             raise _bad("cafile", f"chỉ tới tệp không có: '{path}'")
         cafile = str(path)
     return ImapConfig(host, user, port, security, folder, cafile, _timeout(merged.get("timeout", 60)))
-
-
-def with_folder(config: ImapConfig, folder: str) -> ImapConfig:
-    return replace(config, folder=folder)

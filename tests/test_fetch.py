@@ -29,7 +29,8 @@ from hoacu_xlsx.cli import main
 from tests import dovecot_server as D
 from tests.conftest import generated_round
 
-pytestmark = pytest.mark.skipif(not D.available(), reason="Dovecot (/usr/sbin/dovecot) hoặc openssl không có trên máy này")
+pytestmark = pytest.mark.skipif(not D.available(),
+                                reason="Dovecot (/usr/sbin/dovecot) hoặc openssl không có trên máy này")
 ROOT = Path(__file__).resolve().parents[1]
 XLSX = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 DOCX = ("application", "vnd.openxmlformats-officedocument.wordprocessingml.document")
@@ -310,8 +311,8 @@ def test_same_message_in_another_folder_is_not_saved_twice(tmp_path, round_, ser
 
 def test_names_are_ascii_dated_and_never_overwrite(tmp_path, round_, server):
     book = outbox_book(round_, "cong_an")
-    same = [letter("Đoàn Thanh niên <dtn@hoacu.test>", "Gửi lại sổ đề xuất – bản sửa lần 2 của Đoàn TNCS Hồ Chí Minh xã",
-                   [(f"b{i}.xlsx", book + b"" if i == 0 else book, XLSX)]) for i in range(2)]
+    subject = "Gửi lại sổ đề xuất – bản sửa lần 2 của Đoàn TNCS Hồ Chí Minh xã"
+    same = [letter("Đoàn Thanh niên <dtn@hoacu.test>", subject, [(f"b{i}.xlsx", book, XLSX)]) for i in range(2)]
     append(server, *same)
     wd = workdir_for(tmp_path, round_, server.port)
     (wd / "inbox" / "thu_2024-05-20_0215_x.eml").write_bytes(b"cu")
