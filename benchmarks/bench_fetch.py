@@ -62,10 +62,14 @@ def message(i: int, attach: bool) -> bytes:
 def fill(server: D.Dovecot, n: int) -> None:
     c = server.client()
     try:
+        chunk: list[bytes] = []
         for i in range(n):
-            c.append("INBOX", message(i, True))
+            chunk.append(message(i, True))
             if i % 10 == 0:
-                c.append("INBOX", message(i, False))
+                chunk.append(message(i, False))
+            if len(chunk) >= 100 or i == n - 1:
+                c.multiappend("INBOX", chunk)       # one transaction per 100 messages (APPEND syncs each)
+                chunk = []
     finally:
         c.logout()
 
