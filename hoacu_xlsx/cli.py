@@ -258,11 +258,16 @@ def _parse_now(text: str | None) -> Any:
 @common
 def merge(workdir: str | None, config: str | None, inbox: str | None, now_text: str | None, rebuild: bool,
           no_feedback: bool, quiet: bool) -> None:
+    env = Env(workdir, config)
+    _run_merge(env, env.catalogue(), Path(inbox) if inbox else None, _parse_now(now_text), rebuild, no_feedback,
+               quiet)
+
+
+def _run_merge(env: Env, cat: Any, inbox: Path | None, now: Any, rebuild: bool, no_feedback: bool,
+               quiet: bool) -> None:
+    """The merge step, shared by `merge` and `fetch --merge`."""
     from hoacu_xlsx import merge as mg
     from hoacu_xlsx.store import StoreError
-
-    env = Env(workdir, config)
-    cat = env.catalogue()
 
     def progress(items: Any, n: int) -> Any:
         if quiet or n < 5:
@@ -274,8 +279,8 @@ def merge(workdir: str | None, config: str | None, inbox: str | None, now_text: 
         return bar_iter()
 
     try:
-        report = mg.run(cat, env.workdir, inbox=Path(inbox) if inbox else None, now=_parse_now(now_text),
-                        progress=progress, write_feedback=not no_feedback, rescan=not rebuild)
+        report = mg.run(cat, env.workdir, inbox=inbox, now=now, progress=progress, write_feedback=not no_feedback,
+                        rescan=not rebuild)
     except (mg.MergeError, StoreError) as exc:
         _fail(str(exc), 3)
     for line in report.summary_lines():
@@ -339,10 +344,13 @@ def status(workdir: str | None, config: str | None, as_json: bool, now_text: str
             "assignments": [{"id": a.assignment.id, "item": a.assignment.item, "nominations": a.nominations,
                              "quota_met": a.quota_met} for a in pic.assignments if a.assignment.nominations],
             "history": hist.summary(),  # history
+            "last_fetch": _last_fetch(env, as_json=True),
         }
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
     click.echo(pic.deadline_text() + ".")
+    if line := _last_fetch(env, as_json=False):
+        click.echo(line)
     groups = [(P.NOT_SUBMITTED, "Chưa nộp"), (P.SUBMITTED_ERRORS, "Có lỗi cần sửa"), (P.LATE, "Nộp muộn"),
               (P.SUBMITTED_OK, "Đã nộp hợp lệ")]
     for label, title in groups:
@@ -354,6 +362,22 @@ def status(workdir: str | None, config: str | None, as_json: bool, now_text: str
     click.echo(hist.status_line())  # history
     for p in hist.problems:
         click.secho(str(p), fg="yellow", err=True)
+
+
+def _last_fetch(env: Env, as_json: bool) -> Any:
+    """When the mailbox was last fetched (`fetch`), for `status`."""
+    from hoacu_xlsx.imap_state import last_run
+
+    run = last_run(env.workdir)
+    if as_json:
+        return None if run is None else {
+            "at": run.finished.isoformat(), "ok": run.ok, "account": run.account, "folder": run.folder,
+            "saved": run.saved}
+    if run is None:
+        return None
+    how = f"{run.saved} thư mới" if run.ok else f"bị ngắt giữa chừng sau {run.saved} thư"
+    return (f"Nhận thư từ hộp thư lần gần nhất: {run.finished:%d/%m/%Y %H:%M} ({run.account}, thư mục "
+            f"'{run.folder}') — {how}.")
 
 
 def _smtp_send(cat: Any, paths: list[Path], really: bool) -> None:
@@ -408,6 +432,106 @@ def remind(workdir: str | None, config: str | None, now_text: str | None, send: 
 def send(workdir: str | None, config: str | None, drafts: tuple[str, ...], really: bool) -> None:
     env = Env(workdir, config)
     _smtp_send(env.catalogue(), [Path(d) for d in drafts], really)
+
+
+class _FetchBar:
+    """click.progressbar on stderr, opened once the number of messages is known (hidden by -q)."""
+
+    def __init__(self, quiet: bool) -> None:
+        self.quiet, self.bar, self.shown = quiet, None, 0
+
+    def __call__(self, done: int, total: int) -> None:
+        if self.quiet or total < 5:
+            return
+        if self.bar is None:
+            self.bar = click.progressbar(length=total, label="Đang nhận thư", file=sys.stderr)
+            self.bar.__enter__()
+        self.bar.update(done - self.shown)
+        self.shown = done
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+
+
+def _parse_day(text: str | None) -> Any:
+    if not text:
+        return None
+    from datetime import datetime
+
+    try:
+        return datetime.strptime(text.strip(), "%d/%m/%Y").date()
+    except ValueError:
+        _fail(f"Không hiểu ngày '{text}' của --tu-ngay; ghi dạng dd/mm/yyyy, ví dụ 15/05/2024.", 4)
+
+
+def _imap_config(env: Env, cat: Any, overrides: dict[str, Any]) -> Any:
+    from hoacu_xlsx import imap_settings as IS
+
+    try:
+        return IS.from_settings(cat.settings.get("imap"), overrides, env.workdir)
+    except IS.ImapSettingsError as exc:
+        _fail(str(exc), 4)
+
+
+@main.command(help="Nhận thư có tệp đính kèm (sổ đề xuất, tệp nén, bài viết .docx/.pdf/ảnh) từ hộp thư IMAP khai "
+                   "báo trong bảng [imap] của danh mục, lưu nguyên thư (.eml) vào inbox/. Không xóa, không chuyển, "
+                   "không đổi trạng thái thư trên máy chủ (trừ nhãn khi có --danh-dau); thư đã nhận không nhận lại. "
+                   "Mật khẩu: biến môi trường HOACU_IMAP_PASSWORD, hoặc được hỏi khi chạy. Mã thoát 4 khi lỗi thư.")
+@click.option("--tu-ngay", "since_text", default=None, metavar="NGÀY",
+              help="Chỉ xét thư nhận từ ngày này (dd/mm/yyyy).")
+@click.option("--thu-muc", "folder", default=None, metavar="THƯ_MỤC",
+              help="Thư mục trong hộp thư. Mặc định: 'folder' trong [imap], nếu không có thì INBOX.")
+@click.option("--toi-da-mb", "max_mb", default="25", metavar="MB",
+              help="Bỏ qua (và nêu tên) thư lớn hơn số MB này. Mặc định: 25.")
+@click.option("--danh-dau", "mark", is_flag=True,
+              help="Gắn nhãn $HoacuFetched cho thư đã nhận trên máy chủ (chỉ thêm nhãn, không xóa, không đổi đã đọc).")
+@click.option("--merge", "then_merge", is_flag=True, help="Nhận xong thì tổng hợp luôn (như lệnh merge).")
+@click.option("--now", "now_text", default=None, metavar="NGÀY", help="Với --merge: coi như hôm nay là ngày này.")
+@click.option("--host", default=None, metavar="MÁY_CHỦ", help="Máy chủ IMAP (thay 'host' của [imap]).")
+@click.option("--port", default=None, metavar="CỔNG", help="Cổng (thay 'port' của [imap]; thường 993 hoặc 143).")
+@click.option("--user", default=None, metavar="TÊN", help="Tên đăng nhập (thay 'user' của [imap]).")
+@click.option("--security", default=None, metavar="ssl|starttls|none", help="Kiểu mã hóa (thay 'security' của [imap]).")
+@click.option("--cafile", default=None, metavar="TỆP",
+              help="Tệp chứng chỉ (.pem) riêng của máy chủ để tin cậy (thay 'cafile' của [imap]).")
+@click.option("-q", "--quiet", is_flag=True, help="Không hiện thanh tiến độ.")
+@common
+def fetch(workdir: str | None, config: str | None, since_text: str | None, folder: str | None, max_mb: str,
+          mark: bool, then_merge: bool, now_text: str | None, host: str | None, port: str | None, user: str | None,
+          security: str | None, cafile: str | None, quiet: bool) -> None:
+    import os
+
+    from hoacu_xlsx import fetch as F
+    from hoacu_xlsx.imap_settings import PASSWORD_ENV
+
+    env = Env(workdir, config)
+    cat = env.catalogue()
+    since = _parse_day(since_text)
+    try:
+        limit = float(max_mb.replace(",", "."))
+        if not 0 < limit < 1e6:
+            raise ValueError
+    except ValueError:
+        _fail(f"--toi-da-mb phải là số MB lớn hơn 0 (đang là '{max_mb}').", 4)
+    cfg = _imap_config(env, cat, {"host": host, "port": port, "user": user, "security": security,
+                                  "folder": folder, "cafile": cafile})
+    now = _parse_now(now_text)
+    password = os.environ.get(PASSWORD_ENV) or click.prompt(f"Mật khẩu hộp thư {cfg.user}", hide_input=True,
+                                                             err=True)
+    bar = _FetchBar(quiet)
+    try:
+        report = F.run(cfg, env.workdir, password, since=since, max_bytes=int(limit * 2**20), mark=mark,
+                       progress=bar)
+    except F.FetchError as exc:
+        bar.close()
+        for line in exc.report.lines()[1:] if exc.report and exc.report.saved else []:
+            click.echo(line)
+        _fail(str(exc), 4)
+    bar.close()
+    for line in report.lines():
+        click.echo(line)
+    if then_merge:
+        _run_merge(env, cat, None, now, False, False, quiet)
 
 
 @main.command(help="Chạy thử trọn một vòng trong thư mục tạm (cần LibreOffice và python3-uno): tạo sổ, để "
