@@ -150,6 +150,7 @@ class Store:
         try:
             root.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(root / DB_NAME, timeout=30, isolation_level=None)
+            cls._refuse_newer(conn)
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
             cls._upgrade(conn)
@@ -158,14 +159,23 @@ class Store:
         return cls(root, conn)
 
     @staticmethod
+    def _refuse_newer(conn: sqlite3.Connection) -> None:
+        """A store from a newer release is left exactly as it is (checked before anything is written)."""
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            conn.close()
+            raise StoreError(f"Kho dữ liệu được tạo bởi phiên bản hoacu-xlsx mới hơn (cấu trúc {version}, phiên bản "
+                             f"này hiểu đến {SCHEMA_VERSION}). Hãy cập nhật hoacu-xlsx; kho không bị thay đổi.")
+
+    @staticmethod
     def _upgrade(conn: sqlite3.Connection) -> None:
-        """Create or upgrade the layout to SCHEMA_VERSION in one transaction; refuse a newer store."""
+        """Create or upgrade the layout to SCHEMA_VERSION in one transaction."""
         conn.execute("BEGIN IMMEDIATE")
         try:
             version = conn.execute("PRAGMA user_version").fetchone()[0] or 1
-            if version > SCHEMA_VERSION:
-                raise StoreError(f"Kho dữ liệu được tạo bởi phiên bản hoacu-xlsx mới hơn (cấu trúc {version}, phiên bản "
-                                 f"này hiểu đến {SCHEMA_VERSION}). Hãy cập nhật hoacu-xlsx; kho không bị thay đổi.")
+            if version > SCHEMA_VERSION:   # upgraded by a newer release meanwhile
+                raise StoreError("Kho dữ liệu vừa được một phiên bản hoacu-xlsx mới hơn nâng cấp; hãy cập nhật "
+                                 "hoacu-xlsx.")
             for stmt in SCHEMA.split(";"):
                 if stmt.strip():
                     conn.execute(stmt)
