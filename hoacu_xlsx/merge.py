@@ -647,8 +647,8 @@ def _received(rec: FileRecord, overrides: dict[str, str], now: datetime
 
     arrived (orders versions): the officer's override, else first seen (earliest of the file's time in
     inbox/ and the clock of the merge that first saw it). received (lateness, shown): the override, else
-    the email's Date when plausible (not after first seen, not more than 2 days before it), else first
-    seen. Nothing counts as received after ``now``.
+    the email's Date unless it is later than first seen (a sender's clock ahead), else first seen. A Date
+    later than first seen or more than 2 days before it is reported. Nothing counts as received after ``now``.
     """
     if rec.sha256 in overrides and (dt := parse_when(overrides[rec.sha256])):
         return dt, min(dt, now), P.SOURCE_OFFICER, []
@@ -657,16 +657,19 @@ def _received(rec: FileRecord, overrides: dict[str, str], now: datetime
     probs: list[Problem] = []
     received = first
     if rec.email_date and (sent := parse_when(rec.email_date)):
-        if first - EMAIL_DATE_SLACK <= sent <= first:
-            received, label = sent, P.SOURCE_EMAIL
-        else:
-            why = "muộn hơn lúc tệp đến" if sent > first else "sớm hơn quá 2 ngày so với lúc tệp đến"
-            probs.append(Problem(rec.name, f"Ngày gửi ghi trong thư ({P.format_dt(sent)}, giờ Việt Nam) {why} "
-                                           f"({P.format_dt(first)}); có thể đồng hồ máy người gửi bị sai. Thời điểm "
-                                           f"nhận lấy theo {label} ({P.format_dt(first)}); cán bộ có thể sửa ở cột "
-                                           "'Sửa thời điểm nhận' của trang Nhật ký tệp.", WARNING, "email_date_odd",
-                                 value=P.format_dt(sent), sha256=rec.sha256))
+        if sent > first:
+            why = (f"muộn hơn lúc tệp đến ({P.format_dt(first)}); có thể đồng hồ máy người gửi bị sai. Không dùng "
+                   f"ngày này: thời điểm nhận lấy theo {label}")
             label += " (ngày gửi thư bất thường)"
+        else:
+            received, label = sent, P.SOURCE_EMAIL
+            why = (f"sớm hơn lúc tệp đến ({P.format_dt(first)}) quá 2 ngày: thư lưu vào inbox/ muộn, hoặc đồng hồ "
+                   "máy người gửi sai. Thời điểm nhận lấy theo ngày gửi thư") if sent < first - EMAIL_DATE_SLACK else ""
+            label += " — cần kiểm tra" if why else ""
+        if why:
+            probs.append(Problem(rec.name, f"Ngày gửi ghi trong thư ({P.format_dt(sent)}, giờ Việt Nam) {why}; cán bộ "
+                                           "có thể sửa ở cột 'Sửa thời điểm nhận' của trang Nhật ký tệp.", WARNING,
+                                 "email_date_odd", value=P.format_dt(sent), sha256=rec.sha256))
     if received > now:
         received, label = now, label + " — sau ngày đang xem, coi như nhận hôm đó"
     return first, received, label, probs
