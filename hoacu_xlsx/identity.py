@@ -204,8 +204,8 @@ class Links:
             else:
                 self.problems.append(Problem(
                     n.file, f"Mã '{target}' ghi ở cột 'Nối với mã điển hình' của dòng '{n.values.get('ten', '')}' "
-                            f"(mã {n.nomination_id}) không phải mã của một điển hình đã rút ở bản trước của {unit.name} "
-                            f"(Mục {a.item}); chưa nối.", WARNING, "bad_link", unit.id, n.sheet, n.refs.get("ten"),
+                            f"(mã {n.nomination_id}) không phải mã của một điển hình đã rút ở bản trước của "
+                            f"{unit.name} (Mục {a.item}); chưa nối.", WARNING, "bad_link", unit.id, n.sheet, n.refs.get("ten"),
                     target, entry.sha256))
 
     def _candidates_problem(self, unit: Any, n: Any, cands: list[Any], entry: Any) -> Any:

@@ -20,7 +20,6 @@ import os
 import sqlite3
 import zlib
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 

@@ -124,6 +124,7 @@ def type_in_master(wd: Path, by_name: dict[str, dict[str, str]]) -> None:
     wb.save(mp)
 
 
+@pytest.mark.libreoffice
 def test_resorted_rows_keep_each_persons_decision(returns, tmp_path, catalogue):
     wd = round_with(returns, tmp_path, "swap_v1", datetime(2024, 5, 20, 9, 0))
     merge.run(catalogue, wd, now=NOW)
@@ -138,6 +139,7 @@ def test_resorted_rows_keep_each_persons_decision(returns, tmp_path, catalogue):
     assert all(r["Tình trạng"] != P.NOM_WITHDRAWN for r in master_rows(wd))
 
 
+@pytest.mark.libreoffice
 def test_corrected_name_and_birth_year_carry_the_decision(returns, tmp_path, catalogue):
     wd = round_with(returns, tmp_path, "fix_v1", datetime(2024, 5, 20, 9, 0))
     merge.run(catalogue, wd, now=NOW)
@@ -160,6 +162,7 @@ def test_corrected_name_and_birth_year_carry_the_decision(returns, tmp_path, cat
     assert master_rows(wd) == rows
 
 
+@pytest.mark.libreoffice
 def test_unclear_match_lists_candidates_and_the_officer_links(returns, tmp_path, catalogue):
     wd = round_with(returns, tmp_path, "vague_v1", datetime(2024, 5, 20, 9, 0))
     merge.run(catalogue, wd, now=NOW)

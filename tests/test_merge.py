@@ -320,6 +320,7 @@ def files_log(wd: Path) -> dict[str, dict]:
     return {r[0]: dict(zip(rows[0], r)) for r in rows[1:]}
 
 
+@pytest.mark.libreoffice
 def test_a_workbook_of_another_unit_is_not_credited_until_the_officer_decides(mixups, tmp_path, catalogue):
     wd = mixup_round(mixups, tmp_path)
     report = merge.run(catalogue, wd, now=NOW)
@@ -367,6 +368,7 @@ def test_a_workbook_of_another_unit_is_not_credited_until_the_officer_decides(mi
     assert files_log(wd)["DTTT_2024_cong_an.xlsx"]["Kết quả"] == P.FILE_CONFLICT
 
 
+@pytest.mark.libreoffice
 def test_a_sender_of_another_unit_is_a_conflict(mixups, tmp_path, catalogue):
     import dataclasses
     from email.message import EmailMessage
@@ -388,6 +390,7 @@ def test_a_sender_of_another_unit_is_a_conflict(mixups, tmp_path, catalogue):
     assert pic.unit_status("ban_chqs").status == P.NOT_SUBMITTED
 
 
+@pytest.mark.libreoffice
 @pytest.mark.xfail(strict=False, reason="needs master verdict column")
 def test_officer_types_the_verdict_into_the_master(mixups, tmp_path, catalogue):
     import openpyxl
@@ -415,6 +418,7 @@ def test_officer_types_the_verdict_into_the_master(mixups, tmp_path, catalogue):
 # --------------------------------------------------------------------------- fidelity
 
 
+@pytest.mark.libreoffice
 def test_line_breaks_kept_and_formula_errors_reported(mixups, tmp_path, catalogue):
     import openpyxl
 

@@ -24,6 +24,7 @@ from hoacu_xlsx.master import master_path
 from hoacu_xlsx.store import Store
 from tests.conftest import generated_round
 
+pytestmark = pytest.mark.libreoffice
 AFTER = datetime(2024, 6, 10, 9, 0, tzinfo=VN)     # "today" once the round is over
 XLSX = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
