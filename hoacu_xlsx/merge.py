@@ -715,7 +715,11 @@ def check_files(catalogue: Catalogue, workdir: Path, paths: list[Path]) -> list[
             out.append(FileCheck(path, "", probs + [Problem(name, f"Không đọc được tệp: {raw['error']}.", ERROR,
                                                             "unreadable")], 0, True))
             continue
-        located = locate(raw, catalogue, issued, name, file_unit_hint=unit_hint_from_filename(name))
+        hint = unit_hint_from_filename(name)
+        located = locate(raw, catalogue, issued, name, file_unit_hint=hint)
+        if located.unit is not None:   # the same unit conflicts a merge would hold the file back for
+            _unit_conflicts(FileRecord("", name, None, None, 0, "", None, None, None, None), located, catalogue,
+                            hint, probs)
         checked = check(located, catalogue, name)
         all_probs = probs + located.problems + checked.problems + cross_duplicates(checked.nominations)
         out.append(FileCheck(path, located.unit.name if located.unit else "", all_probs,

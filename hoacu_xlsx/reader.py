@@ -115,42 +115,45 @@ _VAL = re.compile(rb"<(?:\w+:)?v>([^<]*)</")
 def _add_error_cells(data: bytes, sheets: list[dict[str, Any]]) -> None:
     """calamine reads a formula error (#NAME?, #REF!...) as an empty cell: find them in the .xlsx XML.
 
-    Only sheets whose XML holds an error cell are scanned; .ods and .xls are not (known gap).
+    Sheet parts are only searched for the error marker; the workbook is parsed only when one has it.
+    .ods and .xls are not scanned (known gap).
     """
-    import posixpath
     import zipfile
-
-    from defusedxml import ElementTree as ET
 
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as z:
-            names = set(z.namelist())
-            if "xl/workbook.xml" not in names:
-                return
-            ns_r = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
-            rels = {r.get("Id"): r.get("Target", "") for r in ET.fromstring(z.read("xl/_rels/workbook.xml.rels"))}
-            by_name = {s["name"]: s for s in sheets}
-            for el in ET.fromstring(z.read("xl/workbook.xml")).iter():
-                if not el.tag.endswith("}sheet") or el.get("name") not in by_name:
-                    continue
-                target = rels.get(el.get(ns_r) or "", "")
-                part = target.lstrip("/") if target.startswith("/") else posixpath.normpath(f"xl/{target}")
-                if part not in names:
-                    continue
-                xml = z.read(part)
-                if b't="e"' not in xml:
-                    continue
-                found: dict[tuple[int, int], Any] = {}
-                for m in _ERR_CELL.finditer(xml):
-                    ref, val = _REF.search(m.group(1)), _VAL.search(m.group(2))
-                    if ref:
-                        r, c = int(ref.group(2)) - 1, col_index(ref.group(1).decode())
-                        found[(r, c)] = {"$err": (val.group(1).decode("utf-8", "replace") if val else "#ERR")[:20]}
-                sheet = by_name[el.get("name")]
-                sheet["cells"] = [x for x in sheet["cells"] if (x[0], x[1]) not in found]
-                sheet["cells"] += [[r, c, v] for (r, c), v in sorted(found.items())]
+            parts = {n: x for n in z.namelist() if n.startswith("xl/worksheets/") and n.endswith(".xml")
+                     and b't="e"' in (x := z.read(n))}
+            if parts:
+                _merge_error_cells(z, parts, sheets)
     except Exception:  # the cells calamine read stand; an unreadable error scan only loses the error text
         return
+
+
+def _merge_error_cells(z: Any, parts: dict[str, bytes], sheets: list[dict[str, Any]]) -> None:
+    import posixpath
+
+    from defusedxml import ElementTree as ET
+
+    ns_r = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
+    rels = {r.get("Id"): r.get("Target", "") for r in ET.fromstring(z.read("xl/_rels/workbook.xml.rels"))}
+    by_name = {s["name"]: s for s in sheets}
+    for el in ET.fromstring(z.read("xl/workbook.xml")).iter():
+        if not el.tag.endswith("}sheet") or el.get("name") not in by_name:
+            continue
+        target = rels.get(el.get(ns_r) or "", "")
+        xml = parts.get(target.lstrip("/") if target.startswith("/") else posixpath.normpath(f"xl/{target}"))
+        if xml is None:
+            continue
+        found: dict[tuple[int, int], Any] = {}
+        for m in _ERR_CELL.finditer(xml):
+            ref, val = _REF.search(m.group(1)), _VAL.search(m.group(2))
+            if ref:
+                r, c = int(ref.group(2)) - 1, col_index(ref.group(1).decode())
+                found[(r, c)] = {"$err": (val.group(1).decode("utf-8", "replace") if val else "#ERR")[:20]}
+        sheet = by_name[el.get("name")]
+        sheet["cells"] = [x for x in sheet["cells"] if (x[0], x[1]) not in found]
+        sheet["cells"] += [[r, c, v] for (r, c), v in sorted(found.items())]
 
 
 def _calamine_message(exc: Exception) -> str:

@@ -437,3 +437,12 @@ def test_line_breaks_kept_and_formula_errors_reported(mixups, tmp_path, catalogu
     assert err[0] == "Lỗi" and err[3] == mixups["sheet"] and err[4] == mixups["broken_cell"] and err[5] == "#NAME?"
     assert "lỗi công thức #NAME?" in err[6]
     assert not [r for r in rows if r[7] == "required_blank" and r[4] == mixups["broken_cell"]]
+
+
+@pytest.mark.libreoffice
+def test_validate_reports_the_unit_conflict(mixups, tmp_path, catalogue):
+    f = tmp_path / "DTTT_2024_cong_an.xlsx"
+    shutil.copyfile(mixups["dir"] / "police_in_chqs_book.xlsx", f)
+    (res,) = merge.check_files(catalogue, mixups["workdir"], [f])
+    (p,) = [p for p in res.problems if p.code == "unit_conflict"]
+    assert "Công an xã" in p.message and p.is_error
