@@ -40,7 +40,9 @@ OFFICER_COLUMNS = {
     "ket_qua": "Kết quả xét chọn",
     "hinh_thuc_ton_vinh": "Hình thức tôn vinh",
     "ghi_chu": "Ghi chú của cán bộ TĐKT",
+    "noi_voi": "Nối với mã điển hình",   # identity.LINK_KEY: the officer links a row to an older version's row
 }
+LINK_NOTE_HEADER = "Nhận diện giữa các bản"
 
 
 class MasterWriteError(Exception):
@@ -335,9 +337,9 @@ def _nominations(wb: Any, st: _Styles, pic: P.Picture, history: Any = None) -> N
     officer = list(OFFICER_COLUMNS.values())
     headers = ([ID_HEADER, "Đơn vị", "Mục", "Tình trạng"] + [f.header for f in head]
                + ["Tên như đơn vị ghi", "Tiêu chí", "Chi tiết tiêu chí"] + [f.header for f in tail]
-               + ["Tệp nguồn", "Trang", "Dòng", "Thời điểm nhận", "Các năm trước"] + officer)  # history: Các năm trước
+               + ["Tệp nguồn", "Trang", "Dòng", "Thời điểm nhận", LINK_NOTE_HEADER, "Các năm trước"] + officer)
     widths = ([15, 28, 8, 16] + [min(f.width, 30) for f in head] + [18, 10, 30] + [min(f.width, 24) for f in tail]
-              + [26, 9, 6, 16, 40, 16, 22, 30])
+              + [26, 9, 6, 16, 30, 40, 16, 22, 30, 16])
     for i, w in enumerate(widths):
         ws.set_column(i, i, w, st.officer if headers[i] in officer else None)
     _table_header(ws, st, 0, headers, set(officer))
@@ -358,7 +360,7 @@ def _nominations(wb: Any, st: _Styles, pic: P.Picture, history: Any = None) -> N
         original = " ".join(n.original_name.split())
         values += [n.original_name if original != v.get("ten", "") else "", summary, detail]
         values += [v.get(f.key, "") for f in tail]
-        values += [n.file, n.sheet, n.row, P.format_dt(row.received_at)]
+        values += [n.file, n.sheet, n.row, P.format_dt(row.received_at), row.note]
         values += [history.past_text(n.nomination_id) if history is not None else ""]  # history: Các năm trước
         values += [row.officer.get(k, "") for k in OFFICER_COLUMNS]
         for c, val in enumerate(values):

@@ -23,9 +23,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
+from hoacu_xlsx import fields as F
 from hoacu_xlsx import picture as P
 from hoacu_xlsx.catalogue import Catalogue
 from hoacu_xlsx.readpool import read_many
+from hoacu_xlsx.clock import EMAIL_DATE_SLACK, from_timestamp, is_late, now_vn, parse_when, to_vn
 from hoacu_xlsx.problems import ERROR, WARNING, Problem
 from hoacu_xlsx.store import STORE_DIR, FileRecord, Store
 
@@ -119,27 +121,12 @@ class MergeReport:
 
 
 def _now() -> datetime:
-    return datetime.now().astimezone()
+    return now_vn()
 
 
 def _parse_when(text: str) -> datetime | None:
-    """Officer-typed or stored times: ISO, or dd/mm/yyyy [hh:mm]."""
-    text = (text or "").strip()
-    if not text:
-        return None
-    try:
-        dt = datetime.fromisoformat(text)
-    except ValueError:
-        dt = None
-        for fmt in ("%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%d/%m/%Y", "%d-%m-%Y %H:%M", "%d-%m-%Y"):
-            try:
-                dt = datetime.strptime(text, fmt)
-                break
-            except ValueError:
-                continue
-    if dt is None:
-        return None
-    return dt if dt.tzinfo else dt.astimezone()
+    """Officer-typed or stored times: ISO, or dd/mm/yyyy [hh:mm] (Vietnam time)."""
+    return parse_when(text)
 
 
 def run(catalogue: Catalogue, workdir: Path, *, inbox: Path | None = None, now: datetime | None = None,
@@ -203,14 +190,15 @@ def _run_locked(catalogue: Catalogue, workdir: Path, inbox: Path, now: datetime,
         if progress and fresh:
             reading = progress(reading, len(fresh))
 
-        stamp = now.isoformat(timespec="seconds")
+        stamp = now_vn().isoformat(timespec="seconds")   # the real clock: --now only moves the deadline arithmetic
 
         def record(inc: Any, payload: dict[str, Any], archive: str | None) -> None:
             payload.setdefault("intake", [p.to_dict() for p in inc.problems])
+            seen, seen_by = _first_seen(stamp, mtimes.get(inc.sha256))
             store.add_file(FileRecord(
-                inc.sha256, inc.name, inc.origin, inc.fmt, len(inc.data), _first_seen(stamp, mtimes.get(inc.sha256)),
+                inc.sha256, inc.name, inc.origin, inc.fmt, len(inc.data), seen,
                 inc.received_at.isoformat() if inc.received_at else None, inc.sender, archive, READER_VERSION,
-                payload))
+                payload, first_seen_source=seen_by))
             inc.data = b""  # stored and archived: free it
 
         store.begin()
@@ -275,20 +263,21 @@ def _run_locked(catalogue: Catalogue, workdir: Path, inbox: Path, now: datetime,
         store.close()
 
 
-def _first_seen(stamp: str, mtime: float | None) -> str:
-    """When the file arrived: its modification time in inbox/ (saved from the email) if earlier than now."""
-    if mtime is None:
-        return stamp
-    seen = datetime.fromtimestamp(mtime).astimezone()
-    return min(seen.isoformat(timespec="seconds"), stamp, key=lambda s: datetime.fromisoformat(s))
+def _first_seen(stamp: str, mtime: float | None) -> tuple[str, str]:
+    """When the file arrived, and how we know: its time in inbox/ (saved from the email) if earlier than the clock."""
+    if mtime is not None:
+        seen = from_timestamp(mtime)
+        if seen <= datetime.fromisoformat(stamp):
+            return seen.isoformat(timespec="seconds"), "mtime"
+    return stamp, "clock"
 
 
 # --------------------------------------------------------------------------- picture
 
 
 def _is_late(received: datetime, catalogue: Catalogue) -> bool:
-    """Late when received after the end of the deadline day (local time)."""
-    return received.date() > catalogue.deadline
+    """Late when received after 23:59:59 of the deadline day, Vietnam time (whatever the sender's zone)."""
+    return is_late(received, catalogue.deadline)
 
 
 CHECK_VERSION = 3  # bump when reader/validator logic changes: cached results are then recomputed
@@ -310,93 +299,183 @@ def _nomination_fields() -> tuple[str, ...]:
     return tuple(f.name for f in dataclasses.fields(Nomination))
 
 
-def examine(rec: FileRecord, catalogue: Catalogue, issued: dict[str, str]) -> dict[str, Any]:
-    """Identify, locate and validate one stored file; a JSON-able result (cached in the store)."""
+def examine(rec: FileRecord, catalogue: Catalogue, issued: dict[str, str],
+            force_unit: str | None = None) -> dict[str, Any]:
+    """Identify, locate and validate one stored file; a JSON-able result (cached in the store).
+
+    ``force_unit``: the officer credited the file to this unit (never cached). A file whose
+    hidden identity contradicts its name, sender or 'Đơn vị:' cell gets ``conflict``: it is not
+    credited until the officer settles it.
+    """
     from hoacu_xlsx.reader import locate, unit_hint_from_filename
     from hoacu_xlsx.validator import check
 
     raw = rec.load_raw() or {}
     probs = [Problem(**p) for p in raw.get("intake", [])]
     out: dict[str, Any] = {"unit_id": None, "identified_by": None, "tables": [], "nominations": [],
-                           "rejected": True, "unidentified": False}
+                           "rejected": True, "unidentified": False, "conflict": []}
     if raw.get("rejected") or raw.get("error") or "sheets" not in raw:
         if raw.get("error"):
             probs.append(Problem(rec.name, f"Không đọc được tệp: {raw['error']}.", ERROR, "unreadable"))
         out["problems"] = [p.to_dict() for p in probs]
         return out
-    located = locate(raw, catalogue, issued, rec.name, file_unit_hint=unit_hint_from_filename(rec.name))
+    hint = unit_hint_from_filename(rec.name)
+    located = locate(raw, catalogue, issued, rec.name, file_unit_hint=hint, force_unit=force_unit)
     probs += located.problems
-    foreign = any(p.code in ("other_units_file", "wrong_year") for p in located.problems)  # history: a past round's file
-    out["rejected"] = foreign
+    out["rejected"] = any(p.code == "other_year" for p in located.problems)   # a past round's file never counts
     out["unidentified"] = located.unit is None
-    if located.unit is not None and not foreign:
+    if located.unit is not None:
         out["unit_id"], out["identified_by"] = located.unit.id, located.identified_by
         out["tables"] = [t.assignment_id for t in located.tables]
-        if rec.sender:
-            want = (located.unit.email or "").strip().lower()
-            if want and rec.sender.lower() != want:
-                probs.append(Problem(rec.name, f"Thư gửi từ {rec.sender}, không phải địa chỉ của "
-                                               f"{located.unit.name} ({want}).", WARNING, "sender_mismatch",
-                                     located.unit.id))
+        if force_unit is None:
+            out["conflict"] = _unit_conflicts(rec, located, catalogue, hint, probs)
     checked = check(located, catalogue, rec.name)
     probs += checked.problems
     out["problems"] = [p.to_dict() for p in probs]
     names = _nomination_fields()
-    out["nominations"] = [{f: getattr(n, f) for f in names} for n in checked.nominations] \
-        if not foreign else []
+    out["nominations"] = [{f: getattr(n, f) for f in names} for n in checked.nominations]
     return out
 
 
-def examine_safe(rec: FileRecord, catalogue: Catalogue, issued: dict[str, str]) -> dict[str, Any]:
+_HOW = {"token": "mã xác nhận ẩn của sổ", "meta": "trang ẩn _meta", "sheet": "tên ghi trong sổ",
+        "filename": "tên tệp"}
+
+
+def _unit_conflicts(rec: FileRecord, located: Any, catalogue: Catalogue, hint: str | None,
+                    probs: list[Problem]) -> list[str]:
+    """Units that the file's name, sender or 'Đơn vị:' cell name, other than the one it is identified as."""
+    unit = located.unit
+    others: list[tuple[str, str]] = []          # (unit id, what says so)
+    if hint and catalogue.unit(hint) and hint != unit.id:
+        others.append((hint, f"tên tệp '{rec.name.rsplit(' › ', 1)[-1]}'"))
+    if rec.sender:
+        owners = [u.id for u in catalogue.units if u.email and u.email.strip().lower() == rec.sender.lower()]
+        if owners and unit.id not in owners:
+            others.append((owners[0], f"người gửi thư {rec.sender}"))
+        elif not owners and unit.email:
+            probs.append(Problem(rec.name, f"Thư gửi từ {rec.sender}, không phải địa chỉ của {unit.name} "
+                                           f"({unit.email.strip().lower()}).", WARNING, "sender_mismatch", unit.id))
+    sheet_unit = catalogue.unit_by_name(located.sheet_unit_name) if located.sheet_unit_name else None
+    if sheet_unit is not None and sheet_unit.id != unit.id:
+        others.append((sheet_unit.id, f"ô 'Đơn vị:' trong sổ ghi '{located.sheet_unit_name}'"))
+    for other_id, why in others:
+        other = catalogue.unit(other_id)
+        probs.append(Problem(
+            rec.name, f"Không rõ tệp của đơn vị nào: theo {_HOW.get(located.identified_by or '', 'sổ')} là sổ của "
+                      f"{unit.name}, nhưng {why} là của {other.name}. Tệp CHƯA được tính cho đơn vị nào (bản trước "
+                      f"của đơn vị vẫn được dùng). Cán bộ TĐKT ghi '{F.FILE_VERDICT_ASSIGN} {other.id}' (hoặc "
+                      f"{unit.id}) hay '{F.FILE_VERDICT_EXCLUDE}' vào cột quyết định của tệp này ở trang "
+                      "Nhật ký tệp.", ERROR, "unit_conflict", unit.id, value=other.id))
+    return sorted({o for o, _ in others})
+
+
+def examine_safe(rec: FileRecord, catalogue: Catalogue, issued: dict[str, str],
+                 force_unit: str | None = None) -> dict[str, Any]:
     """:func:`examine`, but a file that trips the checks becomes a problem, never a stopped merge."""
     try:
-        return examine(rec, catalogue, issued)
+        return examine(rec, catalogue, issued, force_unit)
     except Exception as exc:
         prob = Problem(rec.name, f"Không kiểm tra được tệp ({type(exc).__name__}: {str(exc)[:150]}); đề nghị đơn vị "
                                  "dùng lại sổ gốc và gửi lại.", ERROR, "check_failed")
         return {"unit_id": None, "identified_by": None, "tables": [], "nominations": [], "rejected": True,
-                "unidentified": True, "problems": [prob.to_dict()]}
+                "unidentified": True, "conflict": [], "problems": [prob.to_dict()]}
+
+
+@dataclass
+class _Files:
+    """What build_picture learns about every stored file before versions are decided."""
+
+    entries: list[P.FileEntry] = field(default_factory=list)
+    problems: dict[str, list[Problem]] = field(default_factory=dict)      # sha256 -> its problems
+    nominations: dict[str, list[Any]] = field(default_factory=dict)       # sha256 -> Nomination list
+    tables: dict[str, set[str]] = field(default_factory=dict)             # sha256 -> assignment ids
+    notices: list[Problem] = field(default_factory=list)                  # about the officer's entries
 
 
 def build_picture(catalogue: Catalogue, store: Store, now: datetime) -> P.Picture:
-    """Everything the master shows, computed from the store alone (so it can always be rebuilt)."""
-    from hoacu_xlsx.validator import Nomination, cross_duplicates
+    """Everything the master shows, computed from the store alone (so it can always be rebuilt).
+
+    ``now`` is "today" for the deadline arithmetic (``--now`` previews): a file first seen later
+    counts as received at ``now``; nothing is stored from it.
+    """
+    from hoacu_xlsx import identity as I
+
+    now = to_vn(now)
+    files = _examine_files(catalogue, store, now)
+    entries = files.entries
+    by_unit, current, older = _versions(entries, files.tables)
+    current_files = {e.sha256 for e in entries if e.outcome == P.FILE_CURRENT}
+
+    from hoacu_xlsx import history as H
+    links = I.Links(store, H.officer_of_round(store.officer_values(), catalogue.year, store.root.parent),
+                    catalogue.year)
+    nominations: list[P.NominationRow] = []
+    for (uid, aid), e in current.items():
+        nominations += links.rows_for(catalogue.unit(uid), catalogue.assignment(aid), e,
+                                      files.nominations, older.get((uid, aid), []))
+        e.nominations += sum(1 for n in files.nominations[e.sha256] if n.assignment_id == aid and n.valid)
+    links.save()
+    problems = links.problems + _duplicates(nominations)
+    statuses = _unit_statuses(catalogue, by_unit, current_files, nominations)
+    summaries = _assignment_summaries(catalogue, current, statuses, nominations)
+
+    # problems belong to content: those of the current files and of files credited to no unit are shown
+    # (a corrected file re-sent under an old name does not inherit the old version's problems)
+    shown_files = current_files | {e.sha256 for e in entries if e.outcome in
+                                   (P.FILE_REJECTED, P.FILE_UNIDENTIFIED, P.FILE_CONFLICT)}
+    for sha in shown_files:
+        problems += files.problems.get(sha, [])
+    entries.sort(key=lambda e: (e.arrived_at, e.received_at, e.name))
+    return P.Picture(catalogue, now, summaries, statuses, nominations, files.notices + problems, entries)
+
+
+def _examine_files(catalogue: Catalogue, store: Store, now: datetime) -> _Files:
+    """Examine (or take from the cache) every stored file, with its times and the officer's verdict."""
+    from hoacu_xlsx.validator import Nomination
 
     issued = store.issued()
     overrides = store.received_overrides()
-    from hoacu_xlsx import history as H
-    officer = H.officer_of_round(store.officer_values(), catalogue.year, store.root.parent)  # history: per round
+    verdicts = store.officer_file_values()
     fingerprint = catalogue_fingerprint(catalogue, issued)
     cache = store.checked_keys()
     seen = store.sightings()
     fresh: list[tuple[str, str, Any]] = []
-    problems: list[Problem] = []
-    entries: list[P.FileEntry] = []
-    checked_by_file: dict[str, list[Nomination]] = {}
-    tables_by_file: dict[str, set[str]] = {}
+    out = _Files()
     for rec in store.files():
-        received, source = _received(rec, overrides)
+        arrived, received, source, time_probs = _received(rec, overrides, now)
         entry = P.FileEntry(rec.sha256, rec.name, rec.origin, rec.fmt, rec.size, received, source, rec.sender,
-                            None, "", None, None, P.FILE_REJECTED, archive=rec.archive)
+                            None, "", None, None, P.FILE_REJECTED, archive=rec.archive, arrived_at=arrived)
         entry.seen_as = [n for n in seen.get(rec.sha256, []) if n != rec.name]
-        entries.append(entry)
+        out.entries.append(entry)
         key = f"{fingerprint}|{rec.sender or ''}"
         if cache.get(rec.sha256) == key:
             result = json.loads(zlib.decompress(store.checked_payload(rec.sha256)))
         else:
             result = examine_safe(rec, catalogue, issued)
             fresh.append((rec.sha256, key, result))
-        fprobs = [Problem(**p) for p in result["problems"]]
+        verdict = _verdict(rec, verdicts, catalogue, entry, out.notices)
+        if verdict is not None and verdict.unit_id and (verdict.unit_id != result["unit_id"] or result["conflict"]):
+            result = examine_safe(rec, catalogue, issued, force_unit=verdict.unit_id)
+        fprobs = [dataclasses.replace(Problem(**p), sha256=rec.sha256) for p in result["problems"]]
+        fprobs += [dataclasses.replace(p, unit_id=result["unit_id"]) for p in time_probs]
         if result["unidentified"]:
             entry.outcome = P.FILE_UNIDENTIFIED
         if result["unit_id"]:
             unit = catalogue.unit(result["unit_id"])
-            entry.unit_id, entry.unit_name, entry.identified_by = unit.id, unit.name, result["identified_by"]
-        checked_by_file[rec.sha256] = [Nomination(**n) for n in result["nominations"]]
-        tables_by_file[rec.sha256] = set(result["tables"])
+            entry.unit_name, entry.identified_by = unit.name, result["identified_by"]
+            if verdict is not None and verdict.action == "exclude":
+                entry.outcome = P.FILE_EXCLUDED
+            elif result.get("conflict") and verdict is None:
+                entry.outcome = P.FILE_CONFLICT
+            else:
+                entry.unit_id = unit.id                    # credited: takes part in the unit's versions
+        elif verdict is not None and verdict.action == "exclude":
+            entry.outcome = P.FILE_EXCLUDED
+        out.nominations[rec.sha256] = [Nomination(**n) for n in result["nominations"]]
+        out.tables[rec.sha256] = set(result["tables"])
+        out.problems[rec.sha256] = fprobs
         entry.errors = sum(p.is_error for p in fprobs)
         entry.warnings = len(fprobs) - entry.errors
-        problems.extend(fprobs)
     if fresh:
         try:
             store.begin()
@@ -404,8 +483,29 @@ def build_picture(catalogue: Catalogue, store: Store, now: datetime) -> P.Pictur
             store.commit()
         except Exception:  # a cache: never worth failing the merge for
             store.rollback()
+    return out
 
-    # versions: per unit, by received time; per (unit, assignment) the newest file with that table is current
+
+def _verdict(rec: FileRecord, verdicts: dict[str, dict[str, str]], catalogue: Catalogue, entry: P.FileEntry,
+             notices: list[Problem]) -> Any:
+    """The officer's verdict on this file, if any; one that cannot be understood is reported and ignored."""
+    from hoacu_xlsx import verdicts as V
+    from hoacu_xlsx.master import SHEET_FILES, VERDICT_HEADER, VERDICT_KEY
+
+    entry.verdict = (verdicts.get(rec.sha256[:12]) or {}).get(VERDICT_KEY, "").strip()
+    try:
+        return V.parse(entry.verdict, catalogue)
+    except V.VerdictError as exc:
+        notices.append(Problem(SHEET_FILES, f"Quyết định của cán bộ cho tệp '{rec.name}' (mã tệp {rec.sha256[:12]}), "
+                                            f"cột '{VERDICT_HEADER}': {exc}. Quyết định này chưa được áp dụng.",
+                               WARNING, "bad_verdict", None, SHEET_FILES, f"Mã tệp {rec.sha256[:12]}", entry.verdict,
+                               rec.sha256))
+        return None
+
+
+def _versions(entries: list[P.FileEntry], tables: dict[str, set[str]]) -> tuple[
+        dict[str, list[P.FileEntry]], dict[tuple[str, str], P.FileEntry], dict[tuple[str, str], list[P.FileEntry]]]:
+    """Per credited unit, versions by arrival; per (unit, assignment) the newest file with that table is current."""
     by_unit: dict[str, list[P.FileEntry]] = defaultdict(list)
     for e in entries:
         if e.unit_id:
@@ -413,53 +513,36 @@ def build_picture(catalogue: Catalogue, store: Store, now: datetime) -> P.Pictur
     current: dict[tuple[str, str], P.FileEntry] = {}
     older: dict[tuple[str, str], list[P.FileEntry]] = defaultdict(list)
     for uid, es in by_unit.items():
-        es.sort(key=lambda e: (e.received_at, e.name))
+        es.sort(key=lambda e: (e.arrived_at, e.received_at, e.name))
         for i, e in enumerate(es, start=1):
             e.version = i
             e.outcome = P.FILE_REPLACED
-            for aid in tables_by_file.get(e.sha256, ()):
+            for aid in tables.get(e.sha256, ()):
                 if (uid, aid) in current:
                     older[(uid, aid)].append(current[(uid, aid)])
                 current[(uid, aid)] = e
     current_files = {e.sha256 for e in current.values()}
     for uid, es in by_unit.items():
         if es and not any(e.sha256 in current_files for e in es):
-            es[-1].outcome = P.FILE_CURRENT  # identified but no usable table: still the unit's latest word
-            current_files.add(es[-1].sha256)
+            current_files.add(es[-1].sha256)   # identified but no usable table: still the unit's latest word
     for e in entries:
         if e.sha256 in current_files:
             e.outcome = P.FILE_CURRENT
+    return by_unit, current, older
 
-    # nominations: current ones, then withdrawn ones from older versions
-    nominations: list[P.NominationRow] = []
-    recv = {e.sha256: e.received_at for e in entries}
-    for (uid, aid), e in current.items():
-        unit, a = catalogue.unit(uid), catalogue.assignment(aid)
-        noms = checked_by_file[e.sha256]
-        ids = set()
-        for n in noms:
-            if n.assignment_id != aid:
-                continue
-            ids.add(n.nomination_id)
-            state = P.NOM_CURRENT if n.valid else P.NOM_ERROR
-            nominations.append(P.NominationRow(n, unit, a, state, recv[e.sha256], officer.get(n.nomination_id, {})))
-        e.nominations += sum(1 for n in noms if n.assignment_id == aid and n.valid)
-        gone: dict[str, Any] = {}
-        for old in older.get((uid, aid), []):
-            for n in checked_by_file[old.sha256]:
-                if n.assignment_id == aid and n.nomination_id not in ids:
-                    gone[n.nomination_id] = (n, old)
-        for n, old in gone.values():
-            nominations.append(P.NominationRow(n, unit, a, P.NOM_WITHDRAWN, recv[old.sha256],
-                                               officer.get(n.nomination_id, {})))
-    problems += cross_duplicates([r.nomination for r in nominations if r.state == P.NOM_CURRENT])
-    cur_problem_files = {e.name for e in entries if e.sha256 in current_files}
+
+def _duplicates(nominations: list[P.NominationRow]) -> list[Problem]:
+    from hoacu_xlsx.validator import cross_duplicates
+
+    return cross_duplicates([r.nomination for r in nominations if r.state == P.NOM_CURRENT])
+
+
+def _unit_statuses(catalogue: Catalogue, by_unit: dict[str, list[P.FileEntry]], current_files: set[str],
+                   nominations: list[P.NominationRow]) -> list[P.UnitStatus]:
     counted_by_unit: dict[str, int] = defaultdict(int)
     for r in nominations:
         if r.state == P.NOM_CURRENT:
             counted_by_unit[r.unit.id] += 1
-
-    # units
     statuses: list[P.UnitStatus] = []
     for unit in catalogue.units_with_nominations():
         held = [a.id for a in catalogue.assignments_of(unit.id)]
@@ -481,8 +564,12 @@ def build_picture(catalogue: Catalogue, store: Store, now: datetime) -> P.Pictur
             else:
                 st.status = P.SUBMITTED_OK
         statuses.append(st)
+    return statuses
 
-    # assignments
+
+def _assignment_summaries(catalogue: Catalogue, current: dict[tuple[str, str], P.FileEntry],
+                          statuses: list[P.UnitStatus], nominations: list[P.NominationRow]
+                          ) -> list[P.AssignmentSummary]:
     summaries: list[P.AssignmentSummary] = []
     status_of = {s.unit.id: s for s in statuses}
     for a in catalogue.assignments:
@@ -501,20 +588,41 @@ def build_picture(catalogue: Catalogue, store: Store, now: datetime) -> P.Pictur
             met = total >= a.quota
         late = [u for u in submitted if status_of.get(u.id) and status_of[u.id].late]
         summaries.append(P.AssignmentSummary(a, assigned, submitted, total, dict(per_unit), met, late))
-
-    # problems of replaced files stay in the file log only; the problem list shows current files and rejects
-    identified = {e.name for e in entries if e.unit_id}
-    shown = [p for p in problems if p.file in cur_problem_files or p.file not in identified]
-    entries.sort(key=lambda e: (e.received_at, e.name))
-    return P.Picture(catalogue, now, summaries, statuses, nominations, shown, entries)
+    return summaries
 
 
-def _received(rec: FileRecord, overrides: dict[str, str]) -> tuple[datetime, str]:
-    if rec.sha256 in overrides and (dt := _parse_when(overrides[rec.sha256])):
-        return dt, "cán bộ TĐKT sửa"
-    if rec.email_date and (dt := _parse_when(rec.email_date)):
-        return dt, "ngày gửi thư (Date)"
-    return _parse_when(rec.first_seen) or datetime.now().astimezone(), "lần đầu thấy tệp"
+def _received(rec: FileRecord, overrides: dict[str, str], now: datetime
+              ) -> tuple[datetime, datetime, str, list[Problem]]:
+    """(arrived, received, source, problems) of a file — the rule of README "Thời điểm nhận và nộp muộn".
+
+    arrived (orders versions): the officer's override, else first seen (earliest of the file's time in
+    inbox/ and the clock of the merge that first saw it). received (lateness, shown): the override, else
+    the email's Date unless it is later than first seen (a sender's clock ahead), else first seen. A Date
+    later than first seen or more than 2 days before it is reported. Nothing counts as received after ``now``.
+    """
+    if rec.sha256 in overrides and (dt := parse_when(overrides[rec.sha256])):
+        return dt, min(dt, now), P.SOURCE_OFFICER, []
+    first = parse_when(rec.first_seen) or now
+    label = {"mtime": P.SOURCE_MTIME, "clock": P.SOURCE_CLOCK}.get(rec.first_seen_source or "", P.SOURCE_LEGACY)
+    probs: list[Problem] = []
+    received = first
+    if rec.email_date and (sent := parse_when(rec.email_date)):
+        if sent > first:
+            why = (f"muộn hơn lúc tệp đến ({P.format_dt(first)}); có thể đồng hồ máy người gửi bị sai. Không dùng "
+                   f"ngày này: thời điểm nhận lấy theo {label}")
+            label += " (ngày gửi thư bất thường)"
+        else:
+            received, label = sent, P.SOURCE_EMAIL
+            why = (f"sớm hơn lúc tệp đến ({P.format_dt(first)}) quá 2 ngày: thư lưu vào inbox/ muộn, hoặc đồng hồ "
+                   "máy người gửi sai. Thời điểm nhận lấy theo ngày gửi thư") if sent < first - EMAIL_DATE_SLACK else ""
+            label += " — cần kiểm tra" if why else ""
+        if why:
+            probs.append(Problem(rec.name, f"Ngày gửi ghi trong thư ({P.format_dt(sent)}, giờ Việt Nam) {why}; cán bộ "
+                                           "có thể sửa ở cột 'Sửa thời điểm nhận' của trang Nhật ký tệp.", WARNING,
+                                 "email_date_odd", value=P.format_dt(sent), sha256=rec.sha256))
+    if received > now:
+        received, label = now, label + " — sau ngày đang xem, coi như nhận hôm đó"
+    return first, received, label, probs
 
 
 # --------------------------------------------------------------------------- validate without merging
@@ -557,7 +665,11 @@ def check_files(catalogue: Catalogue, workdir: Path, paths: list[Path]) -> list[
             out.append(FileCheck(path, "", probs + [Problem(name, f"Không đọc được tệp: {raw['error']}.", ERROR,
                                                             "unreadable")], 0, True))
             continue
-        located = locate(raw, catalogue, issued, name, file_unit_hint=unit_hint_from_filename(name))
+        hint = unit_hint_from_filename(name)
+        located = locate(raw, catalogue, issued, name, file_unit_hint=hint)
+        if located.unit is not None:   # the same unit conflicts a merge would hold the file back for
+            _unit_conflicts(FileRecord("", name, None, None, 0, "", None, None, None, None), located, catalogue,
+                            hint, probs)
         checked = check(located, catalogue, name)
         all_probs = probs + located.problems + checked.problems + cross_duplicates(checked.nominations)
         out.append(FileCheck(path, located.unit.name if located.unit else "", all_probs,

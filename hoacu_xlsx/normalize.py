@@ -39,6 +39,20 @@ def clean_text(value: object) -> str:
     return _SPACES.sub(" ", text).strip()
 
 
+_LINE_SPACES = re.compile(r"[ \t\u00a0\u1680\u2000-\u200b\u202f\u205f\u3000\ufeff\v\f]+")
+
+
+def clean_multiline(value: object) -> str:
+    """Like :func:`clean_text`, but the line breaks of a long text are kept (CRLF/CR -> LF; blank lines kept once)."""
+    if not isinstance(value, str):
+        return clean_text(value)
+    text = unicodedata.normalize("NFC", value).replace("\r\n", "\n").replace("\r", "\n")
+    text = text.replace("\u2028", "\n").replace("\u2029", "\n")
+    lines = [_LINE_SPACES.sub(" ", line).strip() for line in text.split("\n")]
+    text = re.sub(r"\n{3,}", "\n\n", "\n".join(lines))
+    return text.strip("\n")
+
+
 def is_decomposed(text: str) -> bool:
     return not unicodedata.is_normalized("NFC", text)
 

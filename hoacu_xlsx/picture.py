@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from hoacu_xlsx.catalogue import Assignment, Catalogue, Unit
+from hoacu_xlsx.clock import to_vn
 from hoacu_xlsx.problems import Problem
 from hoacu_xlsx.validator import Nomination
 
@@ -30,11 +31,20 @@ FILE_CURRENT = "Bản đang dùng"
 FILE_REPLACED = "Bản cũ (đã có bản mới hơn)"
 FILE_REJECTED = "Không đọc được / bị từ chối"
 FILE_UNIDENTIFIED = "Không xác định được đơn vị"
+FILE_CONFLICT = "Chưa tính: đơn vị không khớp, chờ cán bộ quyết định"
+FILE_EXCLUDED = "Không tính (cán bộ TĐKT quyết định)"
+
+# where a received time came from (the file log's "Nguồn thời điểm nhận")
+SOURCE_OFFICER = "cán bộ TĐKT sửa"
+SOURCE_EMAIL = "ngày gửi thư (Date)"
+SOURCE_MTIME = "giờ lưu tệp vào inbox/"
+SOURCE_CLOCK = "lần đầu lệnh merge thấy tệp"
+SOURCE_LEGACY = "lần đầu thấy tệp"            # stored before the source was recorded
 
 
 def format_dt(value: datetime | None) -> str:
-    """Times as the officer reads them: dd/mm/yyyy hh:mm."""
-    return value.strftime("%d/%m/%Y %H:%M") if value else ""
+    """Times as the officer reads them, in Vietnam time: dd/mm/yyyy hh:mm."""
+    return to_vn(value).strftime("%d/%m/%Y %H:%M") if value else ""
 
 
 @dataclass
@@ -45,7 +55,7 @@ class FileEntry:
     fmt: str | None
     size: int
     received_at: datetime
-    received_source: str           # Vietnamese: "thư điện tử (Date)" | "lần đầu thấy tệp" | "cán bộ sửa"
+    received_source: str           # Vietnamese, one of SOURCE_* (plus a remark when the email Date was odd)
     sender: str | None
     unit_id: str | None
     unit_name: str
@@ -57,6 +67,8 @@ class FileEntry:
     nominations: int = 0
     archive: str | None = None
     seen_as: list[str] = field(default_factory=list)   # other names the same bytes arrived under
+    arrived_at: datetime | None = None  # when the commune got it (override or first seen): orders versions
+    verdict: str = ""                   # the officer's verdict as typed in the file log ("" = the tool decides)
 
 
 @dataclass
@@ -101,6 +113,7 @@ class NominationRow:
     state: str
     received_at: datetime | None
     officer: dict[str, str] = field(default_factory=dict)
+    note: str = ""                  # identity across versions, e.g. "Đã nối với bản trước: tên cũ '…'"
 
 
 @dataclass
@@ -119,8 +132,8 @@ class Picture:
 
     @property
     def days_left(self) -> int:
-        """Days until the deadline (negative: overdue)."""
-        return (self.deadline - self.now.date()).days
+        """Days until the deadline (negative: overdue), counted in Vietnam."""
+        return (self.deadline - to_vn(self.now).date()).days
 
     def deadline_text(self) -> str:
         d = self.days_left

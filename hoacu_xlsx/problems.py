@@ -28,6 +28,7 @@ class Problem:
     sheet: str | None = None
     cell: str | None = None      # A1 reference, when there is one
     value: str | None = None     # the value found, as text
+    sha256: str | None = None    # the content (file bytes) it belongs to: problems follow content, not names
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "message", unicodedata.normalize("NFC", self.message))

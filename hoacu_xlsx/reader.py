@@ -25,7 +25,7 @@ from hoacu_xlsx.catalogue import Assignment, Catalogue, Unit
 from hoacu_xlsx.normalize import fold_key
 from hoacu_xlsx.problems import ERROR, WARNING, Problem
 
-READER_VERSION = 1
+READER_VERSION = 2      # 2: formula error values kept ({"$err": "#NAME?"})
 MAX_CELLS = 300_000      # per workbook; the intake already bounds the used range
 HEADER_SCAN_ROWS = 80    # the header row is searched for in the first rows of a sheet
 
@@ -50,8 +50,10 @@ def _jsonable(v: Any) -> Any:
 
 
 def cell_value(v: Any) -> Any:
-    """Inverse of the JSON encoding of dates used in raw cells."""
+    """Inverse of the JSON encoding of dates used in raw cells (a formula error reads as blank)."""
     if isinstance(v, dict):
+        if "$err" in v:
+            return ""
         if "$dt" in v:
             return datetime.fromisoformat(v["$dt"])
         if "$d" in v:
@@ -95,7 +97,63 @@ def read_raw(data: bytes) -> dict[str, Any]:
                            "cells": cells, "merged": merged})
     finally:
         wb.close()
+    if data[:2] == b"PK":
+        _add_error_cells(data, sheets)
     return {"sheets": sheets}
+
+
+def formula_error(v: Any) -> str | None:
+    """'#NAME?' when a raw cell holds a formula error value, else None."""
+    return v["$err"] if isinstance(v, dict) and "$err" in v else None
+
+
+_ERR_CELL = re.compile(rb'<(?:\w+:)?c\b([^>]*\bt="e"[^>]*)>(.*?)</(?:\w+:)?c>', re.S)
+_REF = re.compile(rb'\br="([A-Z]{1,3})(\d+)"')
+_VAL = re.compile(rb"<(?:\w+:)?v>([^<]*)</")
+
+
+def _add_error_cells(data: bytes, sheets: list[dict[str, Any]]) -> None:
+    """calamine reads a formula error (#NAME?, #REF!...) as an empty cell: find them in the .xlsx XML.
+
+    Sheet parts are only searched for the error marker; the workbook is parsed only when one has it.
+    .ods and .xls are not scanned (known gap).
+    """
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            parts = {n: x for n in z.namelist() if n.startswith("xl/worksheets/") and n.endswith(".xml")
+                     and b't="e"' in (x := z.read(n))}
+            if parts:
+                _merge_error_cells(z, parts, sheets)
+    except Exception:  # the cells calamine read stand; an unreadable error scan only loses the error text
+        return
+
+
+def _merge_error_cells(z: Any, parts: dict[str, bytes], sheets: list[dict[str, Any]]) -> None:
+    import posixpath
+
+    from defusedxml import ElementTree as ET
+
+    ns_r = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
+    rels = {r.get("Id"): r.get("Target", "") for r in ET.fromstring(z.read("xl/_rels/workbook.xml.rels"))}
+    by_name = {s["name"]: s for s in sheets}
+    for el in ET.fromstring(z.read("xl/workbook.xml")).iter():
+        if not el.tag.endswith("}sheet") or el.get("name") not in by_name:
+            continue
+        target = rels.get(el.get(ns_r) or "", "")
+        xml = parts.get(target.lstrip("/") if target.startswith("/") else posixpath.normpath(f"xl/{target}"))
+        if xml is None:
+            continue
+        found: dict[tuple[int, int], Any] = {}
+        for m in _ERR_CELL.finditer(xml):
+            ref, val = _REF.search(m.group(1)), _VAL.search(m.group(2))
+            if ref:
+                r, c = int(ref.group(2)) - 1, col_index(ref.group(1).decode())
+                found[(r, c)] = {"$err": (val.group(1).decode("utf-8", "replace") if val else "#ERR")[:20]}
+        sheet = by_name[el.get("name")]
+        sheet["cells"] = [x for x in sheet["cells"] if (x[0], x[1]) not in found]
+        sheet["cells"] += [[r, c, v] for (r, c), v in sorted(found.items())]
 
 
 def _calamine_message(exc: Exception) -> str:
@@ -147,7 +205,7 @@ class Grid:
 
     def text(self, r: int, c: int) -> str:
         v = self.cells.get((r, c))
-        return "" if v is None else str(v).strip()
+        return "" if v is None or isinstance(v, dict) else str(v).strip()
 
     def row(self, r: int) -> dict[int, Any]:
         return {c: v for (rr, c), v in self.cells.items() if rr == r}
@@ -280,8 +338,12 @@ def _find_header(g: Grid, a: Assignment) -> tuple[int, dict[str, int]] | None:
 
 
 def locate(raw: dict[str, Any], catalogue: Catalogue, issued: dict[str, str], file: str,
-           *, file_unit_hint: str | None = None) -> Located:
-    """Identify the unit and find each assignment's table in a raw workbook."""
+           *, file_unit_hint: str | None = None, force_unit: str | None = None) -> Located:
+    """Identify the unit and find each assignment's table in a raw workbook.
+
+    ``force_unit``: the officer's verdict credits the file to this unit, whatever it says.
+    A 'Đơn vị:' cell naming another unit is reported by the caller (``sheet_unit_name``).
+    """
     grids = [Grid(s) for s in raw["sheets"]]
     problems: list[Problem] = []
 
@@ -301,9 +363,9 @@ def locate(raw: dict[str, Any], catalogue: Catalogue, issued: dict[str, str], fi
             "other_year", value=meta.year)
         return Located(None, None, meta, [], problems, sheet_name)
     sheet_unit = catalogue.unit_by_name(sheet_name) if sheet_name else None
-    unit: Unit | None = None
-    how: str | None = None
-    if meta is not None:
+    unit: Unit | None = catalogue.unit(force_unit) if force_unit else None
+    how: str | None = "officer" if unit else None
+    if unit is None and meta is not None:
         token_unit = issued.get(meta.token)
         if token_unit and catalogue.unit(token_unit):
             unit, how = catalogue.unit(token_unit), "token"
@@ -330,11 +392,6 @@ def locate(raw: dict[str, Any], catalogue: Catalogue, issued: dict[str, str], fi
             err(f"Không xác định được đơn vị gửi sổ ({meta_issue}; không thấy tên đơn vị hợp lệ trong sổ). "
                 "Đề nghị đơn vị dùng đúng sổ đã được gửi.", "unidentified", value=sheet_name)
             return Located(None, None, meta, [], problems, sheet_name)
-    elif sheet_unit is not None and sheet_unit.id != unit.id:
-        err(f"Sổ này được phát cho {unit.name} nhưng trong sổ ghi đơn vị {sheet_unit.name}. "
-            f"Có thể đơn vị đã dùng nhầm sổ của đơn vị khác — đề nghị dùng đúng sổ của mình.",
-            "other_units_file", value=sheet_name)
-        return Located(unit, how, meta, [], problems, sheet_name)
 
     tables: list[Table] = []
     held = catalogue.assignments_of(unit.id)

@@ -7,6 +7,10 @@ re-reads only files whose bytes it has not seen before.
 
 Writes happen in one transaction per merge, so a merge killed at any moment leaves
 the previous state intact (SQLite's journal), and a rerun completes.
+
+The layout has a version (``PRAGMA user_version``); opening a store written by an older
+release upgrades it in place, in one transaction (see :data:`MIGRATIONS`). Stores from
+before versions existed read 0 and have layout 1.
 """
 
 from __future__ import annotations
@@ -16,13 +20,13 @@ import os
 import sqlite3
 import zlib
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 STORE_DIR = "store"
 DB_NAME = "hoacu.sqlite3"
 ARCHIVE_DIR = "archive"
+SCHEMA_VERSION = 2
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS issued (
@@ -35,6 +39,7 @@ CREATE TABLE IF NOT EXISTS files (
     fmt TEXT,
     size INTEGER,
     first_seen TEXT NOT NULL,    -- ISO time this content was first seen
+    first_seen_source TEXT,      -- 'mtime' (file time in inbox/) | 'clock' (the merge's clock), NULL in layout 1
     email_date TEXT,             -- Date header of the email that carried it
     sender TEXT,
     archive TEXT,                -- path relative to store/
@@ -55,6 +60,12 @@ CREATE TABLE IF NOT EXISTS officer_files (
     file_id TEXT PRIMARY KEY,    -- sha256[:12], the master's "Mã tệp"
     values_json TEXT NOT NULL, updated_at TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS nomination_links (
+    old_id TEXT NOT NULL, new_id TEXT NOT NULL,
+    how TEXT NOT NULL,           -- 'auto' (clearly the same nominee) | 'officer' (typed in "Nối với mã điển hình")
+    note TEXT NOT NULL DEFAULT '', created_at TEXT NOT NULL,
+    PRIMARY KEY (old_id, new_id)
+);
 CREATE TABLE IF NOT EXISTS checked (
     sha256 TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, payload BLOB NOT NULL
 );
@@ -66,7 +77,23 @@ CREATE TABLE IF NOT EXISTS outcomes (
 
 
 def _now() -> str:
-    return datetime.now().astimezone().isoformat(timespec="seconds")
+    from hoacu_xlsx.clock import now_vn
+
+    return now_vn().isoformat(timespec="seconds")
+
+
+def _add_column(conn: sqlite3.Connection, table: str, column: str, decl: str) -> None:
+    if column not in {r[1] for r in conn.execute(f"PRAGMA table_info({table})")}:
+        conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {decl}")
+
+
+def _to_v2(conn: sqlite3.Connection) -> None:
+    """Layout 1 -> 2: where first-seen times came from; nomination links (the tables are made by SCHEMA)."""
+    _add_column(conn, "files", "first_seen_source", "TEXT")
+
+
+# version reached -> step from the version before it (each step is idempotent)
+MIGRATIONS = {2: _to_v2}
 
 
 @dataclass
@@ -83,6 +110,7 @@ class FileRecord:
     reader_version: int | None
     raw: Any | None = None          # decoded JSON (when adding a file)
     raw_blob: bytes | None = None   # as stored; decoded on demand by load_raw()
+    first_seen_source: str | None = None   # 'mtime' | 'clock' | None (stored before layout 2)
 
     def load_raw(self) -> Any | None:
         if self.raw is None and self.raw_blob is not None:
@@ -93,6 +121,17 @@ class FileRecord:
     def received_at(self) -> str:
         """Received time used for lateness: the email's Date if known, else first seen."""
         return self.email_date or self.first_seen
+
+
+def _fsync_dir(path: Path) -> None:
+    """Make a rename durable (POSIX); Windows has no directory handles to sync."""
+    if os.name == "nt":  # pragma: no cover - Windows
+        return
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 class StoreError(Exception):
@@ -110,9 +149,10 @@ class Store:
         try:
             root.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(root / DB_NAME, timeout=30, isolation_level=None)
+            cls._refuse_newer(conn)
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
-            conn.executescript(SCHEMA)
+            cls._upgrade(conn)
         except (OSError, sqlite3.Error) as exc:
             raise StoreError(f"Không mở được kho dữ liệu '{root / DB_NAME}': {exc}.") from None
         return cls(root, conn)
@@ -121,8 +161,41 @@ class Store:
     def in_memory(cls, workdir: Path) -> "Store":
         """An empty store that touches no disk (``status`` before the first merge)."""
         conn = sqlite3.connect(":memory:", isolation_level=None)
-        conn.executescript(SCHEMA)
+        cls._upgrade(conn)
         return cls(workdir / STORE_DIR, conn)
+
+    @staticmethod
+    def _refuse_newer(conn: sqlite3.Connection) -> None:
+        """A store from a newer release is left exactly as it is (checked before anything is written)."""
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            conn.close()
+            raise StoreError(f"Kho dữ liệu được tạo bởi phiên bản hoacu-xlsx mới hơn (cấu trúc {version}, phiên bản "
+                             f"này hiểu đến {SCHEMA_VERSION}). Hãy cập nhật hoacu-xlsx; kho không bị thay đổi.")
+
+    @staticmethod
+    def _upgrade(conn: sqlite3.Connection) -> None:
+        """Create or upgrade the layout to SCHEMA_VERSION in one transaction."""
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            version = conn.execute("PRAGMA user_version").fetchone()[0] or 1
+            if version > SCHEMA_VERSION:   # upgraded by a newer release meanwhile
+                raise StoreError("Kho dữ liệu vừa được một phiên bản hoacu-xlsx mới hơn nâng cấp; hãy cập nhật "
+                                 "hoacu-xlsx.")
+            for stmt in SCHEMA.split(";"):
+                if stmt.strip():
+                    conn.execute(stmt)
+            for target in range(version + 1, SCHEMA_VERSION + 1):
+                MIGRATIONS[target](conn)
+            conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            conn.close()
+            raise
+
+    def schema_version(self) -> int:
+        return self.conn.execute("PRAGMA user_version").fetchone()[0]
 
     def __enter__(self) -> "Store":
         return self
@@ -165,9 +238,9 @@ class Store:
         raw = zlib.compress(json.dumps(rec.raw, ensure_ascii=False).encode()) if rec.raw is not None else None
         self.conn.execute(
             "INSERT OR REPLACE INTO files(sha256,name,origin,fmt,size,first_seen,email_date,sender,archive,"
-            "reader_version,raw) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            "reader_version,raw,first_seen_source) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
             (rec.sha256, rec.name, rec.origin, rec.fmt, rec.size, rec.first_seen, rec.email_date, rec.sender,
-             rec.archive, rec.reader_version, raw))
+             rec.archive, rec.reader_version, raw, rec.first_seen_source))
 
     def note_sighting(self, sha256: str, name: str) -> None:
         self.conn.execute("INSERT OR IGNORE INTO sightings(sha256, name, seen_at) VALUES (?,?,?)",
@@ -187,9 +260,9 @@ class Store:
 
     def files(self) -> Iterator[FileRecord]:
         for row in self.conn.execute(
-                "SELECT sha256,name,origin,fmt,size,first_seen,email_date,sender,archive,reader_version,raw "
-                "FROM files ORDER BY first_seen, name"):
-            yield FileRecord(*row[:10], raw_blob=row[10])
+                "SELECT sha256,name,origin,fmt,size,first_seen,email_date,sender,archive,reader_version,raw,"
+                "first_seen_source FROM files ORDER BY first_seen, name"):
+            yield FileRecord(*row[:10], raw_blob=row[10], first_seen_source=row[11])
 
     # -- archive
     def archive(self, sha256: str, data: bytes, fmt: str | None) -> str:
@@ -201,7 +274,10 @@ class Store:
             tmp = dest.with_name(dest.name + f".{os.getpid()}.tmp")
             with open(tmp, "wb") as fh:   # complete before it gets its name: a killed merge leaves no half copy
                 fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())     # on disk before the ledger that points to it commits
             os.replace(tmp, dest)
+            _fsync_dir(dest.parent)
         return rel.as_posix()
 
     def archived_bytes(self, rel: str) -> bytes | None:
@@ -209,6 +285,18 @@ class Store:
             return (self.root / rel).read_bytes()
         except OSError:
             return None
+
+    # -- links between nomination ids of successive versions (identity.py)
+    def links(self) -> list[tuple[str, str, str, str]]:
+        """(old_id, new_id, how, note), oldest first."""
+        return list(self.conn.execute("SELECT old_id, new_id, how, note FROM nomination_links ORDER BY created_at"))
+
+    def save_link(self, old_id: str, new_id: str, how: str, note: str) -> None:
+        self.conn.execute("INSERT OR REPLACE INTO nomination_links VALUES (?,?,?,?,?)",
+                          (old_id, new_id, how, note, _now()))
+
+    def delete_link(self, old_id: str, new_id: str) -> None:
+        self.conn.execute("DELETE FROM nomination_links WHERE old_id=? AND new_id=?", (old_id, new_id))
 
     # -- received time overrides
     def set_received(self, sha256: str, when: str) -> None:

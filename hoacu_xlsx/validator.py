@@ -13,12 +13,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hoacu_xlsx import fields as F
+from hoacu_xlsx import identity as I
 from hoacu_xlsx import normalize as N
 from hoacu_xlsx.catalogue import Assignment, Catalogue
 from hoacu_xlsx.problems import ERROR, WARNING, Problem
-from hoacu_xlsx.reader import Cell, Located, Table, cell_value
+from hoacu_xlsx.reader import Cell, Located, Table, cell_value, formula_error
 
 MAX_TEXT = 32_000  # Excel keeps at most 32,767 characters in a cell
+# long texts keep the unit's line breaks (achievements are often written as lines)
+LONG_TEXT = frozenset(f.key for f in (*F.HEAD_FIELDS, *F.TAIL_FIELDS) if f.kind == "long")
 
 
 @dataclass
@@ -35,6 +38,7 @@ class Nomination:
     errors: int = 0
     warnings: int = 0
     refs: dict[str, str] = field(default_factory=dict)   # field key -> A1 cell in the returned file
+    legacy_id: str = ""               # the id releases before identity.py gave this row (store upgrades)
 
     @property
     def valid(self) -> bool:
@@ -42,8 +46,8 @@ class Nomination:
 
     @property
     def person_key(self) -> str:
-        """Diacritic-insensitive name plus birth year: finds the same person twice."""
-        return f"{N.fold_key(self.values.get('ten', ''))}|{self.values.get('nam_sinh', '')}"
+        """Name (diacritics kept, see identity.person_key) plus birth year: finds the same person twice."""
+        return f"{I.person_key(self.values.get('ten', ''))}|{self.values.get('nam_sinh', '')}"
 
 
 @dataclass
@@ -54,7 +58,17 @@ class Checked:
 
 
 def nomination_id(unit_id: str, assignment_id: str, name: str, year: str, seq: int) -> str:
-    """Stable across versions: the same person in a newer file keeps the id (and the officer's notes)."""
+    """Stable across versions: the same person in a newer file keeps the id (and the officer's notes).
+
+    The name is folded by :func:`identity.person_key` (diacritics kept): two people whose names
+    differ by one diacritic get two ids, whatever order the unit's rows are in.
+    """
+    base = f"{unit_id}|{assignment_id}|{I.person_key(name)}|{year}|{seq}"
+    return "DH-" + hashlib.sha1(base.encode()).hexdigest()[:10].upper()
+
+
+def legacy_nomination_id(unit_id: str, assignment_id: str, name: str, year: str, seq: int) -> str:
+    """The id before identity.py (diacritics folded away): read once to carry old stores' decisions over."""
     base = f"{unit_id}|{assignment_id}|{N.fold_key(name)}|{year}|{seq}"
     return "DH-" + hashlib.sha1(base.encode()).hexdigest()[:10].upper()
 
@@ -76,6 +90,7 @@ def _check_table(table: Table, a: Assignment, c: Catalogue, unit_id: str, file: 
     lists = F.lists_for(c, a)
     folded_lists = {name: {N.fold_key(v): v for v in values} for name, values in lists.items()}
     seen_ids: dict[str, int] = {}
+    seen_legacy: dict[str, int] = {}
     blocking_columns = any(p.code == "missing_column" and p.sheet == table.sheet for p in out.problems)
     prep: dict[str, str] = {}
     for key, cell in table.preparer.items():
@@ -101,9 +116,12 @@ def _check_table(table: Table, a: Assignment, c: Catalogue, unit_id: str, file: 
                                  None if value is None else str(value)[:200]))
 
         values: dict[str, str] = {}
+        broken: dict[str, str] = {}          # field key -> formula error value (#NAME?...)
         for key, cell in row.cells.items():
-            values[key] = _text(cell, file, unit_id, table.sheet, probs)
-        if not any(values.values()):
+            values[key] = _text(cell, file, unit_id, table.sheet, probs, key in LONG_TEXT)
+            if err := formula_error(cell.value):
+                broken[key] = err
+        if not any(values.values()) and not broken:
             continue
         if row.outside_table:
             add(WARNING, "below_table", f"Dòng {row.row} nằm ngoài vùng bảng được chuẩn bị sẵn; vẫn được đọc, "
@@ -149,6 +167,11 @@ def _check_table(table: Table, a: Assignment, c: Catalogue, unit_id: str, file: 
                         f"Tiêu chí TC{fd.criterion.number} ({fd.criterion.short}) được đánh giá 'Chưa đạt' — "
                         "đề nghị xem lại việc đề xuất điển hình này.", cell, val)
                 continue
+            if key in broken:
+                add(ERROR if required or key in ("loai_dien_hinh", "ten") else WARNING, "formula_error",
+                    f"Ô có lỗi công thức {broken[key]} ở cột '{fd.header}': hãy xóa công thức và gõ trực tiếp giá trị.",
+                    cell, broken[key])
+                continue
             if not val:
                 if required or (key in ("loai_dien_hinh", "ten")):
                     add(ERROR, "required_blank", f"Chưa điền '{fd.header}' (bắt buộc"
@@ -190,16 +213,13 @@ def _check_table(table: Table, a: Assignment, c: Catalogue, unit_id: str, file: 
                     .replace(",", "."), cell)
         errors = sum(p.is_error for p in probs)
         out.problems.extend(probs)
-        name = values.get("ten", "")
-        ident = nomination_id(unit_id, a.id, name, values.get("nam_sinh", ""), 0)
-        seq = seen_ids.get(ident, 0)
-        seen_ids[ident] = seq + 1
-        if seq:
-            ident = nomination_id(unit_id, a.id, name, values.get("nam_sinh", ""), seq)
+        name, year = values.get("ten", ""), values.get("nam_sinh", "")
+        ident = _numbered(nomination_id, seen_ids, unit_id, a.id, name, year)
+        legacy = _numbered(legacy_nomination_id, seen_legacy, unit_id, a.id, name, year)
         orig = row.cells.get("ten")
         out.nominations.append(Nomination(
             ident, unit_id, a.id, values, str(orig.value) if orig else "", file, table.sheet, row.row,
-            base, errors, len(probs) - errors, {k: cl.ref for k, cl in row.cells.items()}))
+            base, errors, len(probs) - errors, {k: cl.ref for k, cl in row.cells.items()}, legacy))
         counted += errors == 0
     if not any(n.assignment_id == a.id for n in out.nominations) and not blocking_columns:
         out.problems.append(Problem(file, f"Chưa có điển hình nào được đề xuất cho {a.heading} "
@@ -207,15 +227,23 @@ def _check_table(table: Table, a: Assignment, c: Catalogue, unit_id: str, file: 
                                     table.sheet, f"{table.columns.get('ten', 'C')}{table.header_row + 1}"))
 
 
+def _numbered(make: Any, seen: dict[str, int], unit_id: str, aid: str, name: str, year: str) -> str:
+    """The row's id; the same key again in one table gets the next sequence number."""
+    first = make(unit_id, aid, name, year, 0)
+    seq = seen.get(first, 0)
+    seen[first] = seq + 1
+    return make(unit_id, aid, name, year, seq) if seq else first
+
+
 def _ref(table: Table, key: str, row: int) -> Cell | None:
     col = table.columns.get(key)
     return Cell(f"{col}{row}", None) if col else None
 
 
-def _text(cell: Cell, file: str, unit_id: str, sheet: str, probs: list[Problem]) -> str:
-    """Cell value -> clean NFC text; legacy-encoded Vietnamese is converted with a warning."""
+def _text(cell: Cell, file: str, unit_id: str, sheet: str, probs: list[Problem], multiline: bool = False) -> str:
+    """Cell value -> clean NFC text (line breaks kept in long texts); legacy-encoded Vietnamese converted, warned."""
     v = cell_value(cell.value)
-    text = N.clean_text(v)
+    text = N.clean_multiline(v) if multiline else N.clean_text(v)
     if isinstance(v, str) and text:
         fixed, enc = N.fix_legacy(text)
         if enc:
@@ -228,7 +256,12 @@ def _text(cell: Cell, file: str, unit_id: str, sheet: str, probs: list[Problem])
 
 
 def cross_duplicates(nominations: list[Nomination]) -> list[Problem]:
-    """The same person (diacritic-insensitive name + birth year) nominated twice, in one file or by two units."""
+    """Maybe the same person nominated twice, in one file or by two units.
+
+    Only names equal after :func:`identity.person_key` (case, spacing, Unicode form, legacy
+    encodings folded; diacritics kept) and the same birth year: 'Lê Thị Hà' and 'Lê Thị Hạ'
+    are two people and are not reported.
+    """
     seen: dict[str, Nomination] = {}
     out: list[Problem] = []
     for n in nominations:
@@ -241,8 +274,8 @@ def cross_duplicates(nominations: list[Nomination]) -> list[Problem]:
             continue
         where = f"{first.file} › trang '{first.sheet}' dòng {first.row}"
         same_unit = first.unit_id == n.unit_id
-        msg = (f"'{n.values['ten']}' ({n.values.get('nam_sinh') or 'không rõ năm sinh'}) được đề xuất hai lần: "
-               f"tại đây và tại {where}" + ("" if same_unit else f" (đơn vị {first.unit_id})") + ".")
+        msg = (f"'{n.values['ten']}' ({n.values.get('nam_sinh') or 'không rõ năm sinh'}) có thể trùng: được đề xuất "
+               f"hai lần, tại đây và tại {where}" + ("" if same_unit else f" (đơn vị {first.unit_id})") + ".")
         out.append(Problem(n.file, msg, WARNING, "duplicate_person", n.unit_id, n.sheet,
                            n.refs.get("ten"), n.values["ten"]))
     return out

@@ -274,7 +274,7 @@ def cases() -> list[Case]:
         Case("several.zip", "tram_y_te", [], ok, 1, check=zip_both),
         Case("no_meta.xlsx", "doan_thanh_nien", ["identified_by_name"], ok, 1, "tên ghi trong sổ"),
         Case("meta_edited.xlsx", "truong_mam_non", ["meta_edited"], ok, 1, "_meta"),
-        Case("other_unit.xlsx", None, ["other_units_file"], None, message="nhầm sổ"),
+        Case("other_unit.xlsx", None, ["unit_conflict"], None, message="chưa được tính"),
         Case("blank.xlsx", "cc_van_phong_thong_ke", ["no_nominations"], bad, 0, "Chưa có điển hình"),
         Case("renamed_sheet.xlsx", "hoi_nong_dan", ["sheet_renamed"], ok, 1, "đổi tên"),
         Case("rows_above.xlsx", "tram_y_te", ["rows_shifted"], ok, 1, "dịch"),

@@ -1,0 +1,104 @@
+"""The store: schema version and upgrade of a store written by the release before versions
+(tests/data/store_v1, made by tests/data/make_store_v1.py with that release), links, archive durability."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+from datetime import datetime
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from hoacu_xlsx import merge, picture as P
+from hoacu_xlsx.master import master_path
+from hoacu_xlsx.store import DB_NAME, SCHEMA_VERSION, Store, StoreError
+
+V1 = Path(__file__).parent / "data" / "store_v1"
+NAME = "Tên tập thể / Họ và tên cá nhân, chủ hộ"
+
+
+def old_store(tmp_path: Path) -> Path:
+    wd = tmp_path / "round"
+    shutil.copytree(V1, wd / "store")
+    (wd / "inbox").mkdir()
+    return wd
+
+
+def columns(db: Path, table: str) -> set[str]:
+    with sqlite3.connect(db) as con:
+        return {r[1] for r in con.execute(f"PRAGMA table_info({table})")}
+
+
+def test_fixture_is_a_store_of_the_old_layout():
+    with sqlite3.connect(V1 / DB_NAME) as con:
+        assert con.execute("PRAGMA user_version").fetchone()[0] == 0
+    assert "first_seen_source" not in columns(V1 / DB_NAME, "files")
+
+
+def test_old_store_is_upgraded_in_place_and_keeps_working(tmp_path, catalogue):
+    wd = old_store(tmp_path)
+    with Store.open(wd) as store:
+        assert store.schema_version() == SCHEMA_VERSION
+        (rec,) = list(store.files())
+        assert rec.first_seen_source is None and rec.load_raw()["sheets"]
+        assert store.links() == [] and len(store.officer_values()) == 2
+    assert "first_seen_source" in columns(wd / "store" / DB_NAME, "files")
+    with Store.open(wd) as store:                                        # opening again changes nothing
+        assert store.schema_version() == SCHEMA_VERSION
+    # the master is rebuilt from the upgraded store alone, the officer's decisions on the right people
+    report = merge.run(catalogue, wd, now=datetime(2024, 5, 25, 9, 0).astimezone(), rescan=False)
+    assert report.picture.unit_status("hoi_lhpn").status == P.SUBMITTED_OK
+    ws = openpyxl.load_workbook(master_path(wd, 2024))["Điển hình"]
+    cols = {c.value: c.column for c in ws[1]}
+    got = {ws.cell(r, cols[NAME]).value: ws.cell(r, cols["Kết quả xét chọn"]).value for r in range(2, ws.max_row + 1)}
+    assert got == {"Lê Thị Hà": "Được chọn", "Lê Thị Hạ": "Không chọn"}
+    ws = openpyxl.load_workbook(master_path(wd, 2024))["Nhật ký tệp"]
+    assert ws.cell(2, [c.value for c in ws[1]].index("Nguồn thời điểm nhận") + 1).value == P.SOURCE_LEGACY
+    # and they stay there at the next merge (now stored under the new ids)
+    merge.run(catalogue, wd, now=datetime(2024, 5, 25, 9, 0).astimezone(), rescan=False)
+    ws = openpyxl.load_workbook(master_path(wd, 2024))["Điển hình"]
+    assert {ws.cell(r, cols[NAME]).value: ws.cell(r, cols["Kết quả xét chọn"]).value
+            for r in range(2, ws.max_row + 1)} == got
+
+
+def test_a_store_from_a_newer_release_is_refused_untouched(tmp_path):
+    wd = old_store(tmp_path)
+    db = wd / "store" / DB_NAME
+    with sqlite3.connect(db) as con:
+        con.execute(f"PRAGMA user_version={SCHEMA_VERSION + 1}")
+    before = db.read_bytes()
+    with pytest.raises(StoreError, match="phiên bản hoacu-xlsx mới hơn"):
+        Store.open(wd)
+    assert db.read_bytes() == before
+
+
+def test_links_are_kept(tmp_path):
+    with Store.open(tmp_path) as store:
+        store.begin()
+        store.save_link("DH-OLD", "DH-NEW", "auto", "Đã nối với bản trước: tên cũ 'Lê Thi Ha'")
+        store.commit()
+    with Store.open(tmp_path) as store:
+        assert store.links() == [("DH-OLD", "DH-NEW", "auto", "Đã nối với bản trước: tên cũ 'Lê Thi Ha'")]
+        store.delete_link("DH-OLD", "DH-NEW")
+        assert store.links() == []
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").exists(), reason="needs /proc to name synced files")
+def test_archive_is_synced_before_it_gets_its_name(tmp_path, monkeypatch):
+    synced: list[str] = []
+    real = os.fsync
+
+    def spy(fd: int) -> None:
+        synced.append(os.readlink(f"/proc/self/fd/{fd}"))
+        real(fd)
+
+    monkeypatch.setattr(os, "fsync", spy)
+    with Store.open(tmp_path) as store:
+        rel = store.archive("ab" * 32, b"workbook bytes", "xlsx")
+    dest = tmp_path / "store" / rel
+    assert dest.read_bytes() == b"workbook bytes"
+    assert any(p.startswith(str(dest) + ".") and p.endswith(".tmp") for p in synced)   # the file, before rename
+    assert str(dest.parent) in synced                                                   # and the rename itself
