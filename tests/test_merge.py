@@ -255,8 +255,8 @@ def test_officer_overrides_received_time_in_the_master(returns, tmp_path, catalo
     mpath = master_path(wd, 2024)
     wb = openpyxl.load_workbook(mpath)
     ws = wb["Nhật ký tệp"]
-    cols = {c.value: c.column for c in ws[1]}
-    ws.cell(2, cols["Sửa thời điểm nhận (dd/mm/yyyy hh:mm)"]).value = "30/05/2024 16:00"
+    cols = {c.value: c.column for c in ws[2]}      # row 1 holds the hidden column keys, row 2 the titles
+    ws.cell(3, cols["Sửa thời điểm nhận (dd/mm/yyyy hh:mm)"]).value = "30/05/2024 16:00"
     wb.save(mpath)
     report = merge.run(catalogue, wd, now=late_now)
     st = report.picture.unit_status("hoi_lhpn")
@@ -266,4 +266,4 @@ def test_officer_overrides_received_time_in_the_master(returns, tmp_path, catalo
     assert f.received_source == "cán bộ TĐKT sửa"
     # the override stays visible in the master for the officer to change again
     rows = sheet_rows(mpath, "Nhật ký tệp")
-    assert "30/05/2024 16:00" in rows[1]
+    assert "30/05/2024 16:00" in rows[2]
