@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterator
 
 from hoacu_xlsx import backups
 from hoacu_xlsx import fields as F
@@ -430,7 +432,31 @@ def write_master(picture: P.Picture, path: Path, extras: MasterExtras | None = N
     return backup
 
 
+_SHORT_ESCAPES = re.compile("(_x[0-9a-fA-F]{1,4}_)")
+
+
+@contextmanager
+def _escapes_libreoffice_reads_right() -> Iterator[None]:
+    """LibreOffice reads '_xa_' inside a string as a line break (a short form of the '_x000A_' escape), so
+    'cc_van_hoa_xa_hoi' would come back as 'cc_van_hoa\\nhoi' once the officer saves the master there.
+    While the master is written, xlsxwriter escapes the underscore of every such pattern ('_x005F_'), which
+    Excel, LibreOffice and calamine all read back as a plain '_'."""
+    from xlsxwriter import xmlwriter
+
+    saved = xmlwriter.re_control_chars_1
+    xmlwriter.re_control_chars_1 = _SHORT_ESCAPES
+    try:
+        yield
+    finally:
+        xmlwriter.re_control_chars_1 = saved
+
+
 def _write_workbook(picture: P.Picture, target: Path, x: MasterExtras) -> None:
+    with _escapes_libreoffice_reads_right():
+        _write_sheets(picture, target, x)
+
+
+def _write_sheets(picture: P.Picture, target: Path, x: MasterExtras) -> None:
     import xlsxwriter
 
     wb = xlsxwriter.Workbook(str(target), {"constant_memory": True, "strings_to_formulas": False,

@@ -35,6 +35,7 @@ class TableRow:
     key: str | None                   # row key from the check column; None for a row typed by hand
     hashes: dict[str, str] | None     # tool column key -> hash of what the tool wrote
     cells: dict[str, str]             # column key -> text as it is now
+    typed: dict[str, Any] = field(default_factory=dict)   # officer/added column key -> value (numbers kept)
 
 
 @dataclass
@@ -163,8 +164,20 @@ def _keyed_table(name: str, rows: list[list[Any]], key_row: int, check: int, she
         split = _split_check(MS.cell_text(_cell(row, check)), tool_keys)
         if split is None and not any(cells.values()):
             continue
-        table.rows.append(TableRow(r, split[0] if split else None, split[1] if split else None, cells))
+        table.rows.append(TableRow(r, split[0] if split else None, split[1] if split else None, cells,
+                                   _typed(row, cols)))
     return table
+
+
+def officer_value(v: Any) -> Any:
+    """What the officer typed, as it is kept: numbers stay numbers (a score must still add up), the rest text."""
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        return int(v) if isinstance(v, float) and v.is_integer() else v
+    return MS.cell_text(v)
+
+
+def _typed(row: list[Any], cols: list[tuple[int, str, str]]) -> dict[str, Any]:
+    return {k: officer_value(_cell(row, c)) for c, k, _h in cols if k.startswith((MS.OFFICER_PREFIX, MS.ADDED_PREFIX))}
 
 
 LEGACY_ID = {"units": "ma_don_vi", "nominations": "ma", "files": "ma_tep", "problems": "muc_do"}
@@ -192,7 +205,7 @@ def _legacy_table(sheet_id: str, name: str, rows: list[list[Any]]) -> TableRead:
         cells = {k: MS.cell_text(_cell(rows[r], c)) for c, k, _h in cols}
         if any(cells.values()) and id_col is not None and sheet_id != "problems":
             # rows of an old master count as the tool's: no hashes, so no edit detection
-            table.rows.append(TableRow(r, cells.get(LEGACY_ID[sheet_id]) or None, {}, cells))
+            table.rows.append(TableRow(r, cells.get(LEGACY_ID[sheet_id]) or None, {}, cells, _typed(rows[r], cols)))
     return table
 
 

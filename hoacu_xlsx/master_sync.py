@@ -22,7 +22,7 @@ from typing import Any
 
 from hoacu_xlsx import master as MS
 from hoacu_xlsx import picture as P
-from hoacu_xlsx.master_read import MasterState, TableRead
+from hoacu_xlsx.master_read import MasterState, TableRead, TableRow
 from hoacu_xlsx.store import Store
 
 LAYOUT = "layout"
@@ -50,9 +50,8 @@ def _base_key(row_key: str) -> str:
     return row_key.split("#", 1)[0]
 
 
-def _officer_cells(table: TableRead, row_cells: dict[str, str]) -> dict[str, str]:
-    return {MS.value_key(k): row_cells.get(k, "") for _c, k, _h in table.cols
-            if k.startswith((MS.OFFICER_PREFIX, MS.ADDED_PREFIX))}
+def _officer_cells(row: TableRow) -> dict[str, Any]:
+    return {MS.value_key(k): v for k, v in row.typed.items()}
 
 
 def _rows_values(table: TableRead | None, stored: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
@@ -66,7 +65,7 @@ def _rows_values(table: TableRead | None, stored: dict[str, dict[str, Any]]) -> 
         key = _base_key(row.key)
         if key in out:
             continue   # a repeated key: the first row's values count, the copy is listed as typed by hand
-        out[key] = {**stored.get(key, {}), **_officer_cells(table, row.cells)}
+        out[key] = {**stored.get(key, {}), **_officer_cells(row)}
     return out
 
 
@@ -80,7 +79,7 @@ def save_officer(state: MasterState, store: Store, now: datetime) -> Synced:
     files = _rows_values(t.get("files"), store.officer_file_values())
     store.save_officer_file_values(files)
     if "files" in t and any(k == MS.OFFICER_PREFIX + MS.OVERRIDE_KEY for _c, k, _h in t["files"].cols):
-        result.overrides = {fid: v.get(MS.OVERRIDE_KEY, "") for fid, v in files.items()}
+        result.overrides = {fid: MS.cell_text(v.get(MS.OVERRIDE_KEY)) for fid, v in files.items()}
     for sheet_id, row_sheet in ROW_SHEETS.items():
         store.save_officer_rows(row_sheet, _rows_values(t.get(sheet_id), store.officer_rows(row_sheet)))
     stored_layouts = store.officer_rows(LAYOUT)

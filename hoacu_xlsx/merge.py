@@ -380,7 +380,7 @@ def _officer_and_picture(catalogue: Catalogue, store: Store, state: Any, now: da
     overrides = store.received_overrides()
     for f in pic.files:
         fid = f.sha256[:12]
-        typed = extras.file_values.get(fid, {}).get(MS.OVERRIDE_KEY, "")
+        typed = MS.cell_text(extras.file_values.get(fid, {}).get(MS.OVERRIDE_KEY))
         if typed and not _parse_when(typed):
             extras.overrides[fid] = typed          # kept exactly as typed, and listed below
         elif f.sha256 in overrides:
