@@ -11,6 +11,7 @@ Masters written before the hidden keys existed are read by sheet and header name
 
 from __future__ import annotations
 
+import hashlib
 import html
 import io
 import os
@@ -90,19 +91,22 @@ def read_state(path: Path) -> MasterState:
         raise _damaged(path, exc) from None
     if not grids:
         raise _damaged(path, ValueError("không có trang nào"))
-    keyed = any(_marker(rows) for rows in grids.values())
     added: list[str] = []
+    unmarked: list[str] = []
     for name, rows in grids.items():
         mark = _marker(rows)
         if mark and mark[2] == "dashboard":
             state.dashboard_edits = _dashboard_edits(name, rows, mark[1])
         elif mark and mark[2] in MS.DEFAULT_COLS and mark[2] not in state.tables:
             state.tables[mark[2]] = _keyed_table(name, rows, *mark)
-        elif not keyed and name in MS.SHEET_IDS.values():
-            sheet_id = next(k for k, v in MS.SHEET_IDS.items() if v == name)
-            if sheet_id in MS.DEFAULT_COLS:
-                state.tables[sheet_id] = _legacy_table(sheet_id, name, rows)
         else:
+            unmarked.append(name)
+    for name in unmarked:
+        # a master of an older version (or a sheet whose hidden column was deleted): known by its name
+        sheet_id = next((k for k, v in MS.SHEET_IDS.items() if v == name), None)
+        if sheet_id in MS.DEFAULT_COLS and sheet_id not in state.tables:
+            state.tables[sheet_id] = _legacy_table(sheet_id, name, grids[name])
+        elif sheet_id is None:
             added.append(name)
     if added:
         try:
@@ -180,7 +184,7 @@ def _typed(row: list[Any], cols: list[tuple[int, str, str]]) -> dict[str, Any]:
     return {k: officer_value(_cell(row, c)) for c, k, _h in cols if k.startswith((MS.OFFICER_PREFIX, MS.ADDED_PREFIX))}
 
 
-LEGACY_ID = {"units": "ma_don_vi", "nominations": "ma", "files": "ma_tep", "problems": "muc_do"}
+LEGACY_ID = {"units": "ma_don_vi", "nominations": "ma", "files": "ma_tep", "problems": "muc_do", "edits": "trang"}
 
 
 def _legacy_table(sheet_id: str, name: str, rows: list[list[Any]]) -> TableRead:
@@ -203,9 +207,13 @@ def _legacy_table(sheet_id: str, name: str, rows: list[list[Any]]) -> TableRead:
     id_col = next((c for c, k, _h in cols if k == LEGACY_ID[sheet_id]), None)
     for r in range(header_row + 1, len(rows)):
         cells = {k: MS.cell_text(_cell(rows[r], c)) for c, k, _h in cols}
-        if any(cells.values()) and id_col is not None and sheet_id != "problems":
-            # rows of an old master count as the tool's: no hashes, so no edit detection
-            table.rows.append(TableRow(r, cells.get(LEGACY_ID[sheet_id]) or None, {}, cells, _typed(rows[r], cols)))
+        if not any(cells.values()) or id_col is None or sheet_id == "problems":
+            continue
+        key = cells.get(LEGACY_ID[sheet_id]) or None
+        if sheet_id == "edits":   # an edit line keeps itself: its key from its content
+            key = "S" + hashlib.blake2b("\x1f".join(cells.values()).encode(), digest_size=6).hexdigest()
+        # rows of an old master count as the tool's: no hashes, so no edit detection
+        table.rows.append(TableRow(r, key, {}, cells, _typed(rows[r], cols)))
     return table
 
 

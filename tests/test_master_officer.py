@@ -539,3 +539,31 @@ def test_officer_edits_in_libreoffice_survive(gen, tmp_path, catalogue, libreoff
         listed = {e["Cán bộ đã gõ"]: e for e in edits_listed(mp)}
         assert "Tên sửa trong LibreOffice" in listed and "DS điển hình" in listed   # edit and sheet rename
         assert len(listed) == 2
+
+
+def test_master_of_an_older_version_keeps_the_officers_values(gen, tmp_path, catalogue):
+    """A master written before the hidden keys (titles on row 1, no check column): read by titles, once."""
+    wd = fresh(gen, tmp_path)
+    send(gen, catalogue, wd, "hoi_lhpn", rows_of(gen, "hoi_lhpn", [4, 5]), "lhpn.xlsx")
+    merge.run(catalogue, wd, now=NOW)
+    mp = master_path(wd, 2024)
+    nid = sorted(r[ID] for r in table(mp, "Điển hình"))[0]
+
+    def to_old_layout(wb):
+        for ws in wb.worksheets:
+            if ws.title in ("Đơn vị", "Điển hình", "Lỗi cần sửa", "Nhật ký tệp", "Sửa tay chưa áp dụng"):
+                last = max(c.column for c in ws[1] if isinstance(c.value, str) and c.value.startswith("hoacu:"))
+                ws.delete_cols(last)
+                ws.delete_rows(1)
+        del wb["Sửa tay chưa áp dụng"]
+        ws = wb["Điển hình"]
+        cols = {c.value: c.column for c in ws[1]}
+        r = next(r for r in range(2, ws.max_row + 1) if ws.cell(r, cols[ID]).value == nid)
+        ws.cell(r, cols["Kết quả xét chọn"]).value = "Được chọn"
+        ws.cell(1, ws.max_column + 1).value = "Điểm"
+        ws.cell(r, ws.max_column).value = 8
+    edit(mp, to_old_layout)
+    merge.run(catalogue, wd, now=NOW)
+    rows = {r[ID]: r for r in table(mp, "Điển hình")}
+    assert rows[nid]["Kết quả xét chọn"] == "Được chọn" and rows[nid]["Điểm"] == 8
+    assert not edits_listed(mp)
