@@ -1,7 +1,7 @@
 """Reading the previous master back: the officer's columns, rows, sheets and hand edits.
 
 Values are streamed with python-calamine (cheap: merges are rerun often). Table sheets
-are recognised by the hidden check column's key cell (``hoacu:kiem:<sheet id>:…``),
+are recognised by the hidden check column's key cell (``hoacu:kiem1:<sheet id>:…``),
 so a renamed sheet is still known; columns by the hidden key row, so a renamed or
 moved column is still known; a column without a key is one the officer added. Only
 when the officer added sheets of their own is openpyxl used, on a copy of the file
@@ -274,10 +274,11 @@ def _trimmed(path: Path, keep: set[str]) -> bytes:
     with zipfile.ZipFile(path) as z:
         wbxml = z.read("xl/workbook.xml").decode("utf-8")
         rels = z.read("xl/_rels/workbook.xml.rels").decode("utf-8")
-        targets = {m.group(1): m.group(2) for m in re.finditer(r'<Relationship\b[^>]*?Id="([^"]+)"[^>]*?Target="([^"]+)"',
-                                                               rels)}
-        targets.update({m.group(2): m.group(1) for m in
-                        re.finditer(r'<Relationship\b[^>]*?Target="([^"]+)"[^>]*?Id="([^"]+)"', rels)})
+        targets = {}
+        for rel in re.findall(r"<(?:\w+:)?Relationship\b[^>]*>", rels):
+            attrs = dict(re.findall(r'\b(Id|Target)="([^"]*)"', rel))
+            if "Id" in attrs and "Target" in attrs:
+                targets[attrs["Id"]] = attrs["Target"]
         drop: set[str] = set()
 
         def keep_sheet(m: re.Match[str]) -> str:

@@ -33,6 +33,7 @@ CHECKED_SHEETS = ("units", "nominations", "problems", "files")
 ROW_GONE = "(dòng không còn trong sổ)"
 ROW_HAND = "(dòng cán bộ thêm tay — không có trong dữ liệu đơn vị gửi)"
 COMPUTED = "(ô do công cụ tính)"
+MAX_LISTED = 500   # edits listed one by one per sheet and merge
 
 
 @dataclass
@@ -124,11 +125,18 @@ def _find_edits(state: MasterState, result: Synced, now: datetime) -> None:
         table = state.tables.get(sheet_id)
         if table is None:
             continue
-        for e, target in _table_edits(table, when):
-            if e["id"] not in entries:
-                entries[e["id"]] = e
-                if target:
-                    result.pending.append((e, sheet_id, *target))
+        found = [(e, t) for e, t in _table_edits(table, when) if e["id"] not in entries]
+        if len(found) > MAX_LISTED:   # something changed the whole sheet: list some, say how many more
+            rest = len(found) - MAX_LISTED
+            found = found[:MAX_LISTED]
+            e = _entry(table.name, "", "", "", f"… và {rest} ô khác của trang này cũng khác với sổ đã ghi", when,
+                       f"{sheet_id}\x1fmore\x1f{rest}")
+            e["so_ghi"] = "xem bản sao sổ cũ trong master/ban_cu/"
+            found.append((e, None))
+        for e, target in found:
+            entries[e["id"]] = e
+            if target:
+                result.pending.append((e, sheet_id, *target))
     for name, cell, typed in state.dashboard_edits:
         e = _entry(name, cell, "", "", typed, when, f"dashboard\x1f{cell}")
         if e["id"] not in entries:

@@ -177,7 +177,7 @@ def test_unwritable_master_folder_gives_a_clear_message_and_loses_nothing(tmp_pa
 
 
 def test_master_open_in_excel_is_reported(tmp_path, catalogue, monkeypatch):
-    """On Windows an open workbook cannot be replaced: say 'close it', keep the old master and the store as they were."""
+    """On Windows an open workbook cannot be replaced: say 'close it', keep the old master and the store as is."""
     wd = tmp_path
     (wd / "inbox").mkdir()
     merge.run(catalogue, wd)
