@@ -291,6 +291,8 @@ def test_tool_cell_edits_and_hand_rows_are_listed_until_the_officer_clears_them(
         ws.cell(new, header(ws)["Đơn vị"]).value = "Hội Liên hiệp Phụ nữ xã"
         wu = wb["Đơn vị"]
         wu.cell(row_of(wu, "Mã đơn vị", "cong_an"), header(wu)["Địa chỉ thư"]).value = "moi@example.vn"
+        wu.cell(HEADER_ROW, header(wu)["Tên đơn vị"]).value = "Tên cơ quan"      # a tool column's title
+        wb["Tổng quan"]["C6"] = 99                                               # a computed total
     edit(mp, hand_edits)
     merge.run(catalogue, wd, now=NOW)
     rows = {r[ID]: r for r in table(mp, "Điển hình")}
@@ -303,6 +305,9 @@ def test_tool_cell_edits_and_hand_rows_are_listed_until_the_officer_clears_them(
     hand = next(v for k, v in by_typed.items() if "Người nộp hồ sơ giấy" in k)
     assert hand["Cột"] == "Cả dòng" and "Hội Liên hiệp Phụ nữ xã" in hand["Cán bộ đã gõ"]
     assert by_typed["moi@example.vn"]["Trang"] == "Đơn vị"
+    assert by_typed["Tên cơ quan"]["Cột"] == "Tiêu đề cột" and by_typed["Tên cơ quan"]["Sổ ghi"] == "Tên đơn vị"
+    assert "Tên đơn vị" in header(openpyxl.load_workbook(mp)["Đơn vị"])
+    assert by_typed["99"]["Trang"] == "Tổng quan" and by_typed["99"]["Ô (sổ cũ)"] == "C6"
     assert any(p["Mã lỗi"] == "manual_edits" for p in table(mp, "Lỗi cần sửa"))
     # listed until cleared: a rerun keeps exactly these lines
     merge.run(catalogue, wd, now=NOW)
@@ -313,10 +318,10 @@ def test_tool_cell_edits_and_hand_rows_are_listed_until_the_officer_clears_them(
         ws.delete_rows(row_of(ws, "Cán bộ đã gõ", "Tên sửa tay"))
     edit(mp, clear_one)
     merge.run(catalogue, wd, now=NOW)
-    assert "Tên sửa tay" not in {e["Cán bộ đã gõ"] for e in edits_listed(mp)} and len(edits_listed(mp)) == 2
+    assert "Tên sửa tay" not in {e["Cán bộ đã gõ"] for e in edits_listed(mp)} and len(edits_listed(mp)) == 4
     mp.unlink()                                          # the open list is kept in the store too
     merge.run(catalogue, wd, now=NOW)
-    assert len(edits_listed(mp)) == 2
+    assert len(edits_listed(mp)) == 4
 
     def clear_all(wb):
         ws = wb["Sửa tay chưa áp dụng"]
