@@ -763,7 +763,7 @@ def _added_sheet(wb: Any, sheet: AddedSheet, taken: set[str]) -> None:
         fmt = fmt_of(style)
         if kind == "formula":
             formula, cached = value
-            ws.write_formula(r, c, formula, fmt, cached if cached is not None else 0)
+            ws.write_formula(r, c, formula, fmt, cached if cached is not None else "")   # "": recalculated
         elif kind == "number":
             ws.write_number(r, c, value, fmt)
         elif kind == "bool":

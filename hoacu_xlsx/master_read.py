@@ -66,6 +66,7 @@ class MasterState:
     tables: dict[str, TableRead] = field(default_factory=dict)
     dashboard_edits: list[tuple[str, str, str]] = field(default_factory=list)   # (sheet name, cell, text now)
     added_sheets: list[MS.AddedSheet] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
 
 
 def _damaged(path: Path, exc: Exception) -> MS.MasterReadError:
@@ -111,9 +112,22 @@ def read_state(path: Path) -> MasterState:
     if added:
         try:
             state.added_sheets = _added_sheets(path, added, grids)
-        except Exception as exc:
-            raise _damaged(path, exc) from None
+        except Exception as exc:   # keep at least every value (formulas as their last values)
+            state.added_sheets = [_values_only(name, grids[name]) for name in added]
+            state.notices.append(f"Không đọc được định dạng/công thức của trang cán bộ thêm ({', '.join(added)}: "
+                                 f"{type(exc).__name__}); đã chép lại giá trị. Bản đầy đủ nằm trong "
+                                 f"'{path.parent / 'ban_cu'}'.")
     return state
+
+
+def _values_only(name: str, rows: list[list[Any]]) -> MS.AddedSheet:
+    sheet = MS.AddedSheet(name)
+    for r, row in enumerate(rows):
+        for c, v in enumerate(row):
+            value = officer_value(v)
+            if value != "":
+                sheet.cells.append((r, c, value, "number" if not isinstance(value, str) else "text", {}))
+    return sheet
 
 
 def _marker(rows: list[list[Any]]) -> tuple[int, int, str, list[str]] | None:

@@ -221,6 +221,7 @@ def _run_locked(catalogue: Catalogue, workdir: Path, inbox: Path, now: datetime,
         state = MR.read_state(mpath)
     except (MR.MasterOpen, MS.MasterReadError) as exc:
         raise MergeError(str(exc)) from None
+    notices += [Problem(str(mpath), n, WARNING, "added_sheet_values_only") for n in state.notices]
 
     store = Store.open(workdir)
     try:
