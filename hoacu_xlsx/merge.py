@@ -1,11 +1,12 @@
 """The ``merge`` job: inbox -> store -> picture -> master and feedback.
 
-Order matters for the officer's data: new files are read (in worker processes when
-there are many), then archived and recorded in the store together with the officer's
-columns read back from the current master, all in one transaction; only then is the
-master rewritten (temp file + atomic replace). A merge killed at any point leaves the
-previous master and store intact, and the next merge completes the work. A lock file
-keeps two merges from running at once.
+Order matters for the officer's data: the current master is read back first (an open
+or damaged master stops the merge before anything is written); new files are read (in
+worker processes when there are many), archived and recorded in the store together
+with what the officer typed in the master, in one transaction that is committed only
+after the new master has replaced the old one (temp file, backup in ``ban_cu/``, one
+rename). A merge killed at any point leaves the previous master and store intact, and
+the next merge completes the work. A lock file keeps two merges from running at once.
 """
 
 from __future__ import annotations
@@ -141,93 +142,32 @@ def run(catalogue: Catalogue, workdir: Path, *, inbox: Path | None = None, now: 
 def _run_locked(catalogue: Catalogue, workdir: Path, inbox: Path, now: datetime,
                 progress: Callable[[Iterable[Any], int], Iterable[Any]] | None, write_feedback: bool,
                 rescan: bool) -> MergeReport:
-    from hoacu_xlsx import master as MS
     from hoacu_xlsx import history as H
-    from hoacu_xlsx.reader import READER_VERSION
+    from hoacu_xlsx import master as MS
+    from hoacu_xlsx import master_read as MR
 
     mpath = MS.master_path(workdir, catalogue.year)
     notices: list[Problem] = []
+    # the master's state first: an open or damaged master stops the merge before anything is written
     try:
-        officer = MS.read_officer(mpath)
-    except MS.MasterReadError as exc:
+        notices += [Problem(str(mpath), n, WARNING, "stale_lock") for n in MR.check_not_open(mpath)]
+        state = MR.read_state(mpath)
+    except (MR.MasterOpen, MS.MasterReadError) as exc:
         raise MergeError(str(exc)) from None
+    notices += [Problem(str(mpath), n, WARNING, "added_sheet_values_only") for n in state.notices]
 
     store = Store.open(workdir)
     try:
-        known = store.reader_versions()
-        fresh: list[Any] = []                    # incoming workbooks to read
-        rejected: list[Any] = []
-        sightings: list[tuple[str, str]] = []
-        email_info: list[tuple[str, str | None, str | None]] = []
-        mtimes: dict[str, float] = {}
-        queued: set[str] = set()
-        if rescan and inbox.exists():
-            from hoacu_xlsx.intake import scan_inbox
-
-            for inc in scan_inbox(inbox, known={sha for sha, v in known.items() if v == READER_VERSION}):
-                sightings.append((inc.sha256, inc.name))
-                if inc.received_at:
-                    email_info.append((inc.sha256, inc.received_at.isoformat(), inc.sender))
-                if known.get(inc.sha256) == READER_VERSION or inc.sha256 in queued:
-                    continue
-                queued.add(inc.sha256)
-                try:
-                    mtimes[inc.sha256] = (inbox / inc.origin).stat().st_mtime
-                except OSError:
-                    pass
-                if inc.fmt is None or any(p.is_error for p in inc.problems):
-                    rejected.append(inc)
-                else:
-                    fresh.append(inc)
-        elif not inbox.exists():
-            notices.append(Problem(str(inbox), "Không có thư mục inbox/; chỉ dựng lại sổ tổng hợp từ kho dữ liệu.",
-                                   WARNING, "no_inbox"))
-        issued = store.issued()
-        fingerprint = catalogue_fingerprint(catalogue, issued)
-        reading: Iterable[Any] = read_many(
-            [(inc.data, inc.name, inc.sender, [p.to_dict() for p in inc.problems]) for inc in fresh],
-            catalogue, issued)
-        if progress and fresh:
-            reading = progress(reading, len(fresh))
-
-        stamp = now_vn().isoformat(timespec="seconds")   # the real clock: --now only moves the deadline arithmetic
-
-        def record(inc: Any, payload: dict[str, Any], archive: str | None) -> None:
-            payload.setdefault("intake", [p.to_dict() for p in inc.problems])
-            seen, seen_by = _first_seen(stamp, mtimes.get(inc.sha256))
-            store.add_file(FileRecord(
-                inc.sha256, inc.name, inc.origin, inc.fmt, len(inc.data), seen,
-                inc.received_at.isoformat() if inc.received_at else None, inc.sender, archive, READER_VERSION,
-                payload, first_seen_source=seen_by))
-            inc.data = b""  # stored and archived: free it
-
-        store.begin()
+        fresh, rejected, sightings = _record_inbox(catalogue, store, inbox, now, progress, rescan, notices)
         try:
-            for inc, (payload, examined) in zip(fresh, reading):   # stored as read: a batch in memory at a time
-                record(inc, payload, store.archive(inc.sha256, inc.data, inc.fmt))
-                if examined is not None:
-                    store.save_checked([(inc.sha256, f"{fingerprint}|{inc.sender or ''}", examined)])
-            for inc in rejected:
-                record(inc, {"rejected": True}, None)
-            for sha, name in sightings:
-                store.note_sighting(sha, name)
-            for sha, date_iso, sender in email_info:
-                store.set_email_info(sha, date_iso, sender)
-            # the officer's columns in the current master are the truth for the rows it shows
-            store.save_officer_values(H.officer_keys(officer.nominations, catalogue.year))  # history: per round
-            current_overrides = store.received_overrides()
-            for key, when in officer.received.items():
-                shas = [sha for sha, _name in store.find_files(key)]
-                parsed = _parse_when(when)
-                for sha in shas:
-                    if parsed:
-                        store.set_received(sha, parsed.isoformat())
-                    elif not when and sha in current_overrides:
-                        store.clear_received(sha)
-                    elif when:
-                        notices.append(Problem(SHEET_FILES_NOTE, f"Không hiểu thời điểm nhận '{when}' cán bộ ghi cho "
-                                               f"tệp mã {key}; ghi dạng dd/mm/yyyy hh:mm.", WARNING, "bad_override"))
-            store.commit()
+            pic, extras = _officer_and_picture(catalogue, store, state, now, notices)
+            extras.history = H.compute(catalogue, workdir, pic)   # this round linked to the earlier masters
+            notices += extras.history.problems
+            MS.write_master(pic, mpath, extras)
+            store.commit()   # only now: a master that cannot be replaced leaves the store as it was
+        except MS.MasterWriteError as exc:
+            store.rollback()
+            raise MergeError(str(exc)) from None
         except (OSError, sqlite3.Error) as exc:
             store.rollback()
             raise MergeError(f"Không ghi được kho dữ liệu '{store.root}' ({exc}); ổ đĩa có thể đã đầy hoặc thư mục "
@@ -236,15 +176,6 @@ def _run_locked(catalogue: Catalogue, workdir: Path, inbox: Path, now: datetime,
         except BaseException:
             store.rollback()
             raise
-
-        pic = build_picture(catalogue, store, now)
-        overrides = {sha[:12]: P.format_dt(_parse_when(v)) for sha, v in store.received_overrides().items()}
-        hist = H.compute(catalogue, workdir, pic)  # history: this round linked to earlier masters
-        notices += hist.problems
-        try:
-            MS.write_master(pic, mpath, overrides, history=hist)
-        except MS.MasterWriteError as exc:
-            raise MergeError(str(exc)) from None
         fb: list[Path] = []
         if write_feedback:
             from hoacu_xlsx import feedback
@@ -261,6 +192,152 @@ def _run_locked(catalogue: Catalogue, workdir: Path, inbox: Path, now: datetime,
                            fb, notices)
     finally:
         store.close()
+
+
+def _record_inbox(catalogue: Catalogue, store: Store, inbox: Path, now: datetime,
+                  progress: Callable[[Iterable[Any], int], Iterable[Any]] | None, rescan: bool,
+                  notices: list[Problem]) -> tuple[list[Any], list[Any], list[tuple[str, str]]]:
+    """Read new inbox files and record them in the store, in a transaction left open for the caller."""
+    from hoacu_xlsx.reader import READER_VERSION
+
+    known = store.reader_versions()
+    fresh: list[Any] = []                    # incoming workbooks to read
+    rejected: list[Any] = []
+    sightings: list[tuple[str, str]] = []
+    email_info: list[tuple[str, str | None, str | None]] = []
+    mtimes: dict[str, float] = {}
+    queued: set[str] = set()
+    if rescan and inbox.exists():
+        from hoacu_xlsx.intake import scan_inbox
+
+        for inc in scan_inbox(inbox, known={sha for sha, v in known.items() if v == READER_VERSION}):
+            sightings.append((inc.sha256, inc.name))
+            if inc.received_at:
+                email_info.append((inc.sha256, inc.received_at.isoformat(), inc.sender))
+            if known.get(inc.sha256) == READER_VERSION or inc.sha256 in queued:
+                continue
+            queued.add(inc.sha256)
+            try:
+                mtimes[inc.sha256] = (inbox / inc.origin).stat().st_mtime
+            except OSError:
+                pass
+            if inc.fmt is None or any(p.is_error for p in inc.problems):
+                rejected.append(inc)
+            else:
+                fresh.append(inc)
+    elif not inbox.exists():
+        notices.append(Problem(str(inbox), "Không có thư mục inbox/; chỉ dựng lại sổ tổng hợp từ kho dữ liệu.",
+                               WARNING, "no_inbox"))
+    issued = store.issued()
+    fingerprint = catalogue_fingerprint(catalogue, issued)
+    reading: Iterable[Any] = read_many(
+        [(inc.data, inc.name, inc.sender, [p.to_dict() for p in inc.problems]) for inc in fresh],
+        catalogue, issued)
+    if progress and fresh:
+        reading = progress(reading, len(fresh))
+
+    stamp = now_vn().isoformat(timespec="seconds")   # the real clock: --now only moves the deadline arithmetic
+
+    def record(inc: Any, payload: dict[str, Any], archive: str | None) -> None:
+        payload.setdefault("intake", [p.to_dict() for p in inc.problems])
+        seen, seen_by = _first_seen(stamp, mtimes.get(inc.sha256))
+        store.add_file(FileRecord(
+            inc.sha256, inc.name, inc.origin, inc.fmt, len(inc.data), seen,
+            inc.received_at.isoformat() if inc.received_at else None, inc.sender, archive, READER_VERSION,
+            payload, first_seen_source=seen_by))
+        inc.data = b""  # stored and archived: free it
+
+    store.begin()
+    try:
+        for inc, (payload, examined) in zip(fresh, reading):   # stored as read: a batch in memory at a time
+            record(inc, payload, store.archive(inc.sha256, inc.data, inc.fmt))
+            if examined is not None:
+                store.save_checked([(inc.sha256, f"{fingerprint}|{inc.sender or ''}", examined)])
+        for inc in rejected:
+            record(inc, {"rejected": True}, None)
+        for sha, name in sightings:
+            store.note_sighting(sha, name)
+        for sha, date_iso, sender in email_info:
+            store.set_email_info(sha, date_iso, sender)
+    except (OSError, sqlite3.Error) as exc:
+        store.rollback()
+        raise MergeError(f"Không ghi được kho dữ liệu '{store.root}' ({exc}); ổ đĩa có thể đã đầy hoặc thư mục "
+                         "không cho ghi. Lần gộp này được hủy, không mất dữ liệu đã có; hãy chạy lại sau khi "
+                         "khắc phục.") from None
+    except BaseException:
+        store.rollback()
+        raise
+    return fresh, rejected, sightings
+
+
+class _InTransaction:
+    """The store as seen by build_picture while the merge's transaction is open: its own small transaction
+    (the checked-results cache) becomes a savepoint inside ours."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    def begin(self) -> None:
+        self._store.conn.execute("SAVEPOINT picture")
+
+    def commit(self) -> None:
+        self._store.conn.execute("RELEASE picture")
+
+    def rollback(self) -> None:
+        self._store.conn.execute("ROLLBACK TO picture")
+        self._store.conn.execute("RELEASE picture")
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
+
+
+def _officer_and_picture(catalogue: Catalogue, store: Store, state: Any, now: datetime,
+                         notices: list[Problem]) -> tuple[P.Picture, Any]:
+    """Save the officer's content of the master, apply received-time overrides, build the picture and
+    what the master shows besides it (inside the open transaction)."""
+    from hoacu_xlsx import master as MS
+    from hoacu_xlsx import master_sync as SY
+
+    synced = SY.save_officer(state, store, now, catalogue.year)
+    current = store.received_overrides()
+    bad: dict[str, str] = {}
+    for key, when in synced.overrides.items():
+        parsed = _parse_when(when)
+        for sha, _name in store.find_files(key):
+            if parsed:
+                store.set_received(sha, parsed.isoformat())
+            elif not when and sha in current:
+                store.clear_received(sha)
+            elif when:
+                bad[key] = when
+    pic = build_picture(catalogue, _InTransaction(store), now)  # type: ignore[arg-type]
+    extras = MS.MasterExtras(layouts=synced.layouts, unit_values=store.officer_rows("units"),
+                             problem_values=store.officer_rows("problems"), file_values=store.officer_file_values(),
+                             added_sheets=synced.added_sheets)
+    overrides = store.received_overrides()
+    for f in pic.files:
+        fid = f.sha256[:12]
+        typed = MS.cell_text(extras.file_values.get(fid, {}).get(MS.OVERRIDE_KEY))
+        if typed and not _parse_when(typed):
+            extras.overrides[fid] = typed          # kept exactly as typed, and listed below
+        elif f.sha256 in overrides:
+            extras.overrides[fid] = P.format_dt(_parse_when(overrides[f.sha256]))
+    file_cols = MS.columns("files", extras)
+    for i, f in enumerate(pic.files):
+        typed = extras.overrides.get(f.sha256[:12], "")
+        if typed and not _parse_when(typed):
+            pic.problems.append(Problem(   # the officer's, not the unit's: not in the unit's feedback
+                SHEET_FILES_NOTE, f"Không hiểu thời điểm nhận '{typed}' cán bộ ghi cho tệp '{f.name}'; ghi dạng "
+                                  "dd/mm/yyyy hh:mm. Chưa áp dụng: cột 'Thời điểm nhận' cho biết thời điểm đang dùng.",
+                WARNING, "bad_override", None, MS.SHEET_FILES,
+                MS.cell_of(file_cols, MS.OFFICER_PREFIX + MS.OVERRIDE_KEY, i), typed))
+    extras.edits = SY.finish_edits(synced, store, pic)
+    if extras.edits:
+        msg = (f"Có {len(extras.edits)} chỗ sửa tay trong sổ tổng hợp chưa được áp dụng (sửa ô do công cụ ghi, hoặc "
+               f"thêm dòng tay) — xem trang '{MS.SHEET_EDITS}'; xóa dòng ở đó khi đã xử lý.")
+        pic.problems.append(Problem(MS.SHEET_EDITS, msg, WARNING, "manual_edits", None, MS.SHEET_EDITS))
+        notices.append(Problem(MS.SHEET_EDITS, msg, WARNING, "manual_edits"))
+    return pic, extras
 
 
 def _first_seen(stamp: str, mtime: float | None) -> tuple[str, str]:

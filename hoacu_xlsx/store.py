@@ -66,6 +66,11 @@ CREATE TABLE IF NOT EXISTS nomination_links (
     note TEXT NOT NULL DEFAULT '', created_at TEXT NOT NULL,
     PRIMARY KEY (old_id, new_id)
 );
+CREATE TABLE IF NOT EXISTS officer_rows (
+    sheet TEXT NOT NULL,         -- what the row belongs to: units, problems, edits, layout, sheets
+    row_key TEXT NOT NULL, values_json TEXT NOT NULL, updated_at TEXT NOT NULL,
+    PRIMARY KEY (sheet, row_key)
+);
 CREATE TABLE IF NOT EXISTS checked (
     sha256 TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, payload BLOB NOT NULL
 );
@@ -334,6 +339,21 @@ class Store:
         self.conn.executemany(
             "INSERT OR REPLACE INTO officer_files(file_id, values_json, updated_at) VALUES (?,?,?)",
             [(k, json.dumps(v, ensure_ascii=False), now) for k, v in values.items()])
+
+    # -- the officer's other content of the master: columns added to Đơn vị / Lỗi cần sửa (by unit id /
+    #    problem key), the list of hand edits, column layouts and sheets the officer added (JSON)
+    def officer_rows(self, sheet: str) -> dict[str, Any]:
+        return {k: json.loads(v) for k, v in
+                self.conn.execute("SELECT row_key, values_json FROM officer_rows WHERE sheet=?", (sheet,))}
+
+    def save_officer_rows(self, sheet: str, values: dict[str, Any], replace_all: bool = False) -> None:
+        """Save rows of ``sheet``; with ``replace_all`` the rows not given are removed (the officer cleared them)."""
+        now = _now()
+        if replace_all:
+            self.conn.execute("DELETE FROM officer_rows WHERE sheet=?", (sheet,))
+        self.conn.executemany(
+            "INSERT OR REPLACE INTO officer_rows(sheet, row_key, values_json, updated_at) VALUES (?,?,?,?)",
+            [(sheet, k, json.dumps(v, ensure_ascii=False), now) for k, v in values.items()])
 
     # -- cached validation results (valid while the catalogue, tokens and code version are the same)
     def checked_keys(self) -> dict[str, str]:

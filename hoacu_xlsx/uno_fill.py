@@ -8,8 +8,11 @@ fresh profile and its own pipe, runs every job (open, apply operations, recalcul
 save as xlsx/ods/xls), prints one JSON result per job, and always stops soffice.
 
 A job: {"src": path, "dst": path, "format": "xlsx"|"ods"|"xls", "ops": [...]} with ops
-set, formula, insert_rows, delete_rows, insert_columns, delete_columns, rename_sheet,
-remove_sheet, move_sheet, add_sheet, unprotect, clear_validation, merge, save_password.
+set, formula, insert_rows, delete_rows, insert_columns, delete_columns, move_column
+(col, before: the column is cut and inserted before another, as the officer drags it),
+rename_sheet, remove_sheet, move_sheet, add_sheet, unprotect, clear_validation, merge,
+column_width (col, width in cm), bold (range), copy_lock_file (to: a copy of the lock
+file LibreOffice keeps beside the open document), save_password.
 """
 
 from __future__ import annotations
@@ -138,6 +141,27 @@ def apply(doc, op):
                 cols.insertByIndex(start, int(op.get("count", 1)))
             else:
                 cols.removeByIndex(start, int(op.get("count", 1)))
+    elif kind == "move_column":
+        sheet = sheets.getByName(op["sheet"])
+        with Unprotected(sheet):
+            cols = sheet.getColumns()
+            src, dst = col_index(op["col"]), col_index(op["before"])
+            cols.insertByIndex(dst, 1)
+            if src >= dst:
+                src += 1
+            whole = sheet.getCellRangeByPosition(src, 0, src, sheet.getRows().getCount() - 1).getRangeAddress()
+            sheet.moveRange(sheet.getCellByPosition(dst, 0).getCellAddress(), whole)
+            cols.removeByIndex(src, 1)
+    elif kind == "column_width":
+        sheets.getByName(op["sheet"]).getColumns().getByIndex(col_index(op["col"])).Width = int(op["width"] * 1000)
+    elif kind == "bold":
+        sheets.getByName(op["sheet"]).getCellRangeByName(op["range"]).CharWeight = 150.0
+    elif kind == "copy_lock_file":
+        src = doc.getURL()
+        folder, name = os.path.split(uno.fileUrlToSystemPath(src))
+        lock = os.path.join(folder, ".~lock.%s#" % name)
+        if os.path.exists(lock):
+            shutil.copyfile(lock, op["to"])
     elif kind == "rename_sheet":
         sheets.getByName(op["sheet"]).setName(op["name"])
     elif kind == "remove_sheet":

@@ -43,7 +43,48 @@ def store_ok(wd: Path) -> None:
         con.close()
 
 
+def store_rows(wd: Path) -> dict[str, list]:
+    con = sqlite3.connect(wd / "store" / "hoacu.sqlite3")
+    tables = [r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table' ORDER BY name")]
+    out = {t: sorted(map(repr, con.execute(f"SELECT * FROM {t}"))) for t in tables}
+    con.close()
+    return out
+
+
 CLI = [sys.executable, "-m", "hoacu_xlsx", "merge", "-q", "--now", "20/05/2024"]
+
+
+def officer_scores(path: Path) -> dict[str, object]:
+    """Nomination id -> the value in the officer's own column 'Điểm' (read as the officer sees it)."""
+    import openpyxl
+
+    ws = openpyxl.load_workbook(path)["Điển hình"]
+    cols = {c.value: c.column for c in ws[2]}
+    return {ws.cell(r, cols["Mã điển hình"]).value: ws.cell(r, cols["Điểm"]).value
+            for r in range(3, ws.max_row + 1) if ws.cell(r, cols["Điểm"]).value is not None}
+
+
+def add_officer_column(path: Path) -> dict[str, object]:
+    """The officer adds a column 'Điểm' and scores every nomination, and decides on one; saved as Excel would."""
+    import openpyxl
+
+    wb = openpyxl.load_workbook(path)
+    ws = wb["Điển hình"]
+    ws.insert_cols(3)
+    ws.cell(2, 3).value = "Điểm"
+    cols = {c.value: c.column for c in ws[2]}
+    for r in range(3, ws.max_row + 1):
+        ws.cell(r, 3).value = r * 1.5
+    ws.cell(3, cols["Kết quả xét chọn"]).value = "Được chọn"
+    wb.save(path)
+    return officer_scores(path)
+
+
+def backups_complete(wd: Path) -> None:
+    folder = master_path(wd, 2024).parent / "ban_cu"
+    for p in folder.iterdir() if folder.exists() else []:
+        if not p.name.startswith("."):          # hidden .tmp: a copy cut short, never under a backup's name
+            master_snapshot(p)
 
 
 @pytest.mark.slow
@@ -51,12 +92,7 @@ def test_merge_killed_at_random_points_keeps_master_and_store(tmp_path, catalogu
     wd = tmp_path / "round"
     (wd / "inbox").mkdir(parents=True)
     make_round(catalogue, wd)
-    # the reference: one undisturbed merge in a copy
-    ref = tmp_path / "ref"
-    shutil.copytree(wd, ref)
-    subprocess.run(CLI + ["--dir", str(ref)], check=True, capture_output=True)
-    expected = master_snapshot(master_path(ref, 2024))
-    # a first merge of half the files, so that there is a previous master to protect
+    # a first merge of half the files, so that there is a previous master to protect, with the officer's work
     half = sorted((wd / "inbox").iterdir())[::2]
     hold = tmp_path / "hold"
     hold.mkdir()
@@ -64,15 +100,19 @@ def test_merge_killed_at_random_points_keeps_master_and_store(tmp_path, catalogu
         if p not in half:
             shutil.move(p, hold / p.name)
     subprocess.run(CLI + ["--dir", str(wd)], check=True, capture_output=True)
+    scores = add_officer_column(master_path(wd, 2024))
+    old = master_snapshot(master_path(wd, 2024))
     for p in hold.iterdir():
         shutil.move(p, wd / "inbox" / p.name)
-    rng = random.Random(2024)
-    # measure one run's duration to spread the kills over it
+    # the reference: one undisturbed merge in a copy
+    ref = tmp_path / "ref"
+    shutil.copytree(wd, ref)
     t0 = time.perf_counter()
-    probe = tmp_path / "probe"
-    shutil.copytree(wd, probe)
-    subprocess.run(CLI + ["--dir", str(probe)], check=True, capture_output=True)
-    span = time.perf_counter() - t0
+    subprocess.run(CLI + ["--dir", str(ref)], check=True, capture_output=True)
+    span = time.perf_counter() - t0                 # one run's duration, to spread the kills over it
+    expected = master_snapshot(master_path(ref, 2024))
+    assert officer_scores(master_path(ref, 2024)) == scores
+    rng = random.Random(2024)
     for _ in range(12):
         proc = subprocess.Popen(CLI + ["--dir", str(wd)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(rng.uniform(0.05, span))
@@ -80,11 +120,15 @@ def test_merge_killed_at_random_points_keeps_master_and_store(tmp_path, catalogu
         proc.wait()
         mp = master_path(wd, 2024)
         assert mp.exists(), "the previous master is never removed"
-        master_snapshot(mp)  # opens cleanly: never half-written
+        assert master_snapshot(mp) in (old, expected)   # the old master or the new one, never half of each
+        assert officer_scores(mp) == scores
+        backups_complete(wd)
         store_ok(wd)
         assert not list((wd / "inbox").glob("*.tmp"))
     subprocess.run(CLI + ["--dir", str(wd)], check=True, capture_output=True)
     assert master_snapshot(master_path(wd, 2024)) == expected
+    assert officer_scores(master_path(wd, 2024)) == scores
+    backups_complete(wd)
 
 
 def test_second_merge_waits_for_the_first(tmp_path, catalogue):
@@ -118,24 +162,28 @@ def test_unwritable_master_folder_gives_a_clear_message_and_loses_nothing(tmp_pa
     (wd / "inbox").mkdir(parents=True)
     make_round(catalogue, wd, 3)
     (wd / "master").write_text("not a folder")  # the master folder cannot be created
+    store_before = store_rows(wd)
     r = subprocess.run(CLI + ["--dir", str(wd)], capture_output=True, text=True)
     assert r.returncode == 3 and "Traceback" not in r.stderr
     assert "master" in r.stderr
-    # the files were still recorded: once the folder is fixed, the master is complete
+    # no master, no half-merge: the store is as it was, the files wait in inbox/ …
+    assert store_rows(wd) == store_before
+    # … and once the folder is fixed, the master is complete
     (wd / "master").unlink()
-    r = subprocess.run(CLI + ["--dir", str(wd), "--rebuild"], capture_output=True, text=True)
+    r = subprocess.run(CLI + ["--dir", str(wd)], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     snap = master_snapshot(master_path(wd, 2024))
     assert sum(1 for row in snap["Điển hình"] if any(str(v).startswith("DH-") for v in row)) == 9
 
 
 def test_master_open_in_excel_is_reported(tmp_path, catalogue, monkeypatch):
-    """On Windows an open workbook cannot be replaced: say 'close it', keep the old master."""
+    """On Windows an open workbook cannot be replaced: say 'close it', keep the old master and the store as is."""
     wd = tmp_path
     (wd / "inbox").mkdir()
     merge.run(catalogue, wd)
     mp = master_path(wd, 2024)
-    before = mp.read_bytes()
+    make_round(catalogue, wd, 2)                     # new work waiting in inbox/
+    before, store_before = mp.read_bytes(), store_rows(wd)
     real_replace = os.replace
 
     def locked(src, dst, *a, **k):
@@ -146,6 +194,9 @@ def test_master_open_in_excel_is_reported(tmp_path, catalogue, monkeypatch):
     monkeypatch.setattr(os, "replace", locked)
     with pytest.raises(merge.MergeError) as e:
         merge.run(catalogue, wd)
-    assert "đóng" in str(e.value).lower()
-    assert mp.read_bytes() == before
-    assert not [p for p in mp.parent.iterdir() if p != mp]
+    assert "Sổ tổng hợp đang mở trong Excel/LibreOffice — hãy đóng rồi chạy lại" in str(e.value)
+    assert mp.read_bytes() == before and store_rows(wd) == store_before
+    assert not [p for p in mp.parent.rglob("*") if p != mp and p.is_file()]   # no temporary file, no backup
+    monkeypatch.undo()
+    report = merge.run(catalogue, wd)                # closed: the same merge goes through
+    assert report.new_files == 2

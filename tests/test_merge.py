@@ -44,7 +44,12 @@ def returns(tmp_path_factory, catalogue, libreoffice):
     odd["nam_sinh"] = "1985.0"                  # a year that came back as text with .0
     odd["dien_thoai"] = 912345678               # a phone that lost its leading zero
     odd["ten"] = "  NGUYỄN   VĂN MẪU  "         # capitals, double spaces
+    formula_like = sr("8", 8, 0)
+    formula_like["ten"] = '=HYPERLINK("http://x","y")'   # typed as text in LibreOffice (setString)
+    formula_like["thanh_tich"] = "=1+1"
+    formula_like["gioi_tinh"] = "=1+1"                  # not in the list: quoted in Lỗi cần sửa
     plan = {
+        "ban_chqs_formula": ("ban_chqs", {"8": [formula_like]}, []),
         "ban_tuyen_giao_v1": ("ban_tuyen_giao", {"1": [sr("1", 1, 0)]}, []),
         "ban_tuyen_giao_v2": ("ban_tuyen_giao", {"1": [sr("1", 2, 1), sr("1", 3, 0)]}, []),
         "cong_an_pasted": ("cong_an", {"8": [pasted]}, []),
@@ -137,6 +142,19 @@ def test_pasted_dropdown_value_and_missing_column_are_cell_precise(returns, tmp_
     # the problems sheet of the master carries them, in Vietnamese
     text = json.dumps(sheet_rows(master_path(wd, 2024), "Lỗi cần sửa"), ensure_ascii=False)
     assert "Nam giới" in text and "Thiếu cột" in text
+
+
+def test_formula_like_text_typed_by_a_unit_stays_text_in_every_master_sheet(returns, tmp_path, catalogue):
+    import openpyxl
+
+    wd = fresh_round(returns, tmp_path, ["ban_chqs_formula"])
+    merge.run(catalogue, wd, now=NOW)
+    wb = openpyxl.load_workbook(master_path(wd, 2024))
+    assert not [(ws.title, c.coordinate) for ws in wb.worksheets for row in ws.iter_rows() for c in row
+                if c.data_type == "f"]
+    texts = {(ws.title, c.value) for ws in wb.worksheets for row in ws.iter_rows() for c in row
+             if c.data_type == "s" and isinstance(c.value, str) and c.value.startswith("=")}
+    assert {("Điển hình", '=HYPERLINK("http://x","y")'), ("Điển hình", "=1+1"), ("Lỗi cần sửa", "=1+1")} <= texts
 
 
 def test_values_are_normalised(returns, tmp_path, catalogue):
@@ -255,8 +273,8 @@ def test_officer_overrides_received_time_in_the_master(returns, tmp_path, catalo
     mpath = master_path(wd, 2024)
     wb = openpyxl.load_workbook(mpath)
     ws = wb["Nhật ký tệp"]
-    cols = {c.value: c.column for c in ws[1]}
-    ws.cell(2, cols["Sửa thời điểm nhận (dd/mm/yyyy hh:mm)"]).value = "30/05/2024 16:00"
+    cols = {c.value: c.column for c in ws[2]}      # row 1 holds the hidden column keys, row 2 the titles
+    ws.cell(3, cols["Sửa thời điểm nhận (dd/mm/yyyy hh:mm)"]).value = "30/05/2024 16:00"
     wb.save(mpath)
     report = merge.run(catalogue, wd, now=late_now)
     st = report.picture.unit_status("hoi_lhpn")
@@ -266,7 +284,7 @@ def test_officer_overrides_received_time_in_the_master(returns, tmp_path, catalo
     assert f.received_source == "cán bộ TĐKT sửa"
     # the override stays visible in the master for the officer to change again
     rows = sheet_rows(mpath, "Nhật ký tệp")
-    assert "30/05/2024 16:00" in rows[1]
+    assert "30/05/2024 16:00" in rows[2]
 
 
 # --------------------------------------------------------------------------- whose file is it (verdicts)
