@@ -322,7 +322,14 @@ class Store:
 
     # -- officer columns of the master
     def officer_values(self) -> dict[str, dict[str, str]]:
+        """Every stored row: keys are "<year>|<nomination id>" (see history.officer_keys), or a bare id when
+        written before rounds were told apart."""
         return {k: json.loads(v) for k, v in self.conn.execute("SELECT nomination_id, values_json FROM officer")}
+
+    def officer_values_of_round(self, year: int) -> dict[str, dict[str, str]]:
+        """The officer's columns of one round's nominations, by nomination id."""
+        prefix = f"{year}|"
+        return {k[len(prefix):]: v for k, v in self.officer_values().items() if k.startswith(prefix)}
 
     def save_officer_values(self, values: dict[str, dict[str, str]]) -> None:
         now = _now()

@@ -9,6 +9,9 @@ from pathlib import Path
 import pytest
 
 from hoacu_xlsx import catalogue as cat
+from hoacu_xlsx.master import HEADER_ROW
+
+MASTER_HEADER = HEADER_ROW + 1   # 1-based row of a master table's titles (row 1: the hidden column keys)
 
 
 @pytest.fixture(scope="session")

@@ -15,7 +15,7 @@ from hoacu_xlsx import demo, identity as I, merge, picture as P
 from hoacu_xlsx.master import master_path
 from hoacu_xlsx.store import Store
 from hoacu_xlsx.validator import Nomination, cross_duplicates, nomination_id
-from tests.conftest import generated_round
+from tests.conftest import MASTER_HEADER, generated_round
 
 NOW = datetime(2024, 5, 25, 12, 0).astimezone()
 NAME = "Tên tập thể / Họ và tên cá nhân, chủ hộ"
@@ -107,8 +107,8 @@ def round_with(returns, tmp_path: Path, name: str, when: datetime) -> Path:
 
 def master_rows(wd: Path) -> list[dict]:
     ws = openpyxl.load_workbook(master_path(wd, 2024))["Điển hình"]
-    header = [c.value for c in ws[1]]
-    return [dict(zip(header, (c.value for c in r))) for r in ws.iter_rows(min_row=2) if r[0].value]
+    header = [c.value for c in ws[MASTER_HEADER]]
+    return [dict(zip(header, (c.value for c in r))) for r in ws.iter_rows(min_row=MASTER_HEADER + 1) if r[0].value]
 
 
 def type_in_master(wd: Path, by_name: dict[str, dict[str, str]]) -> None:
@@ -116,8 +116,8 @@ def type_in_master(wd: Path, by_name: dict[str, dict[str, str]]) -> None:
     mp = master_path(wd, 2024)
     wb = openpyxl.load_workbook(mp)
     ws = wb["Điển hình"]
-    cols = {c.value: c.column for c in ws[1]}
-    for r in range(2, ws.max_row + 1):
+    cols = {c.value: c.column for c in ws[MASTER_HEADER]}
+    for r in range(MASTER_HEADER + 1, ws.max_row + 1):
         typed = by_name.get(ws.cell(r, cols[NAME]).value, {})
         for header, value in typed.items():
             ws.cell(r, cols[header]).value = value
@@ -174,7 +174,7 @@ def test_unclear_match_lists_candidates_and_the_officer_links(returns, tmp_path,
     assert by["Nguyễn Văn Anh"][DECISION] in (None, "")                   # never guessed
     assert by["Nguyễn Văn An"]["Tình trạng"] == P.NOM_WITHDRAWN and by["Nguyễn Văn An"][DECISION] == "Được chọn"
     ws = openpyxl.load_workbook(master_path(wd, 2024))["Lỗi cần sửa"]
-    hits = [[c.value for c in r] for r in ws.iter_rows(min_row=2) if r[7].value == "link_candidates"]
+    hits = [[c.value for c in r] for r in ws.iter_rows(min_row=MASTER_HEADER + 1) if r[7].value == "link_candidates"]
     assert len(hits) == 1 and hits[0][0] == "Cảnh báo"
     assert "Nguyễn Văn Anh" in hits[0][6] and "Nguyễn Văn An'" in hits[0][6] and old_id in hits[0][6]
     # the officer links the rows: the decision follows, the old row is no longer "withdrawn"

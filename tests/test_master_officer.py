@@ -226,7 +226,7 @@ def test_renamed_and_moved_officer_column_keeps_its_values(gen, tmp_path, catalo
         assert not edits_listed(mp)             # renaming the officer's own columns is not an edit to report
     with Store.open(wd) as store:
         nid = rows[target][ID]
-        assert store.officer_values()[nid]["ghi_chu"] == "Hồ sơ đủ"
+        assert store.officer_values_of_round(2024)[nid]["ghi_chu"] == "Hồ sơ đủ"
 
 
 # --------------------------------------------------------------------------- sheets the officer added

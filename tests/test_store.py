@@ -16,6 +16,8 @@ from hoacu_xlsx import merge, picture as P
 from hoacu_xlsx.master import master_path
 from hoacu_xlsx.store import DB_NAME, SCHEMA_VERSION, Store, StoreError
 
+from tests.conftest import MASTER_HEADER
+
 V1 = Path(__file__).parent / "data" / "store_v1"
 NAME = "Tên tập thể / Họ và tên cá nhân, chủ hộ"
 
@@ -52,16 +54,16 @@ def test_old_store_is_upgraded_in_place_and_keeps_working(tmp_path, catalogue):
     report = merge.run(catalogue, wd, now=datetime(2024, 5, 25, 9, 0).astimezone(), rescan=False)
     assert report.picture.unit_status("hoi_lhpn").status == P.SUBMITTED_OK
     ws = openpyxl.load_workbook(master_path(wd, 2024))["Điển hình"]
-    cols = {c.value: c.column for c in ws[1]}
-    got = {ws.cell(r, cols[NAME]).value: ws.cell(r, cols["Kết quả xét chọn"]).value for r in range(2, ws.max_row + 1)}
+    cols = {c.value: c.column for c in ws[MASTER_HEADER]}
+    got = {ws.cell(r, cols[NAME]).value: ws.cell(r, cols["Kết quả xét chọn"]).value for r in range(MASTER_HEADER + 1, ws.max_row + 1)}
     assert got == {"Lê Thị Hà": "Được chọn", "Lê Thị Hạ": "Không chọn"}
     ws = openpyxl.load_workbook(master_path(wd, 2024))["Nhật ký tệp"]
-    assert ws.cell(2, [c.value for c in ws[1]].index("Nguồn thời điểm nhận") + 1).value == P.SOURCE_LEGACY
+    assert ws.cell(MASTER_HEADER + 1, [c.value for c in ws[MASTER_HEADER]].index("Nguồn thời điểm nhận") + 1).value == P.SOURCE_LEGACY
     # and they stay there at the next merge (now stored under the new ids)
     merge.run(catalogue, wd, now=datetime(2024, 5, 25, 9, 0).astimezone(), rescan=False)
     ws = openpyxl.load_workbook(master_path(wd, 2024))["Điển hình"]
     assert {ws.cell(r, cols[NAME]).value: ws.cell(r, cols["Kết quả xét chọn"]).value
-            for r in range(2, ws.max_row + 1)} == got
+            for r in range(MASTER_HEADER + 1, ws.max_row + 1)} == got
 
 
 def test_a_store_from_a_newer_release_is_refused_untouched(tmp_path):

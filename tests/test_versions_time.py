@@ -22,7 +22,7 @@ from hoacu_xlsx import demo, merge, picture as P
 from hoacu_xlsx.clock import VN
 from hoacu_xlsx.master import master_path
 from hoacu_xlsx.store import Store
-from tests.conftest import generated_round
+from tests.conftest import MASTER_HEADER, generated_round
 
 pytestmark = pytest.mark.libreoffice
 AFTER = datetime(2024, 6, 10, 9, 0, tzinfo=VN)     # "today" once the round is over
@@ -76,8 +76,8 @@ def drop_email(returns, wd: Path, which: str, date_header: str, saved: datetime,
 
 def sheet(wd: Path, name: str) -> list[dict]:
     ws = openpyxl.load_workbook(master_path(wd, 2024))[name]
-    header = [c.value for c in ws[1]]
-    return [dict(zip(header, (c.value for c in r))) for r in ws.iter_rows(min_row=2) if r[0].value]
+    header = [c.value for c in ws[MASTER_HEADER]]
+    return [dict(zip(header, (c.value for c in r))) for r in ws.iter_rows(min_row=MASTER_HEADER + 1) if r[0].value]
 
 
 def unit_row(wd: Path) -> dict:
