@@ -325,12 +325,18 @@ def mixup_round(mixups, tmp_path: Path) -> Path:
 
 
 def set_verdict(wd: Path, report, name: str, text: str) -> None:
-    from hoacu_xlsx.master import VERDICT_KEY
-    from hoacu_xlsx.store import Store
+    """The officer types a verdict into the master's file log (the master is the truth for officer columns)."""
+    import openpyxl
 
-    fid = next(f.sha256[:12] for f in report.picture.files if f.name == name)
-    with Store.open(wd) as store:
-        store.save_officer_file_values({fid: {VERDICT_KEY: text}})
+    from hoacu_xlsx.master import VERDICT_HEADER
+
+    mpath = master_path(wd, 2024)
+    wb = openpyxl.load_workbook(mpath)
+    ws = wb["Nhật ký tệp"]
+    cols = {c.value: c.column for c in ws[MASTER_HEADER]}
+    row = next(c.row for c in ws["A"] if c.value == name)
+    ws.cell(row, cols[VERDICT_HEADER]).value = text or None
+    wb.save(mpath)
 
 
 def files_log(wd: Path) -> dict[str, dict]:
