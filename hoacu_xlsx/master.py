@@ -625,7 +625,7 @@ def _dashboard(wb: Any, st: _Styles, pic: P.Picture, x: MasterExtras) -> None:
     ws.set_column(0, 0, 8)
     ws.set_column(1, 1, 46)
     ws.set_column(2, 2, 36)
-    ws.set_column(3, 8, 13)
+    ws.set_column(3, 9, 13)
     ws.write_string(0, 0, f"TỔNG HỢP ĐỀ XUẤT ĐIỂN HÌNH TIÊN TIẾN NĂM {c.year} — {c.issuer.upper()}", st.title)
     ws.write_string(1, 0, c.round_title, st.sub)
     ws.write_string(2, 0, pic.deadline_text(), st.bold)
@@ -652,7 +652,8 @@ def _dashboard(wb: Any, st: _Styles, pic: P.Picture, x: MasterExtras) -> None:
         ws.write_number(5 + i, 2, n, st.text)
     top = 5 + len(totals) + 1
     headers = ["Mục", "Phong trào / lĩnh vực", "Đơn vị được giao", "Số đơn vị được giao", "Đã nộp",
-               "Số điển hình", "Chỉ tiêu", "Đạt chỉ tiêu", "Đơn vị nộp muộn"]
+               "Số điển hình", "Chỉ tiêu", "Đạt chỉ tiêu", "Đơn vị nộp muộn", "Được chọn"]
+    chosen = _chosen_by_assignment(pic)
     _table_header(ws, st, top, headers)
     ws.set_row(top, 32)
     r = top
@@ -672,6 +673,7 @@ def _dashboard(wb: Any, st: _Styles, pic: P.Picture, x: MasterExtras) -> None:
             ws.write_string(r, 6, a.quota_text, st.wrap)
             ws.write_string(r, 7, "Đạt" if a.quota_met else "Chưa đạt", st.text)
             ws.write_string(r, 8, _names(a.late_units), st.wrap)
+            ws.write_number(r, 9, chosen.get(a_.id, 0), st.text)
         else:
             ws.write_string(r, 6, "Nhiệm vụ, không đề xuất", st.grey)
     ws.conditional_format(top + 1, 7, r, 7, {"type": "cell", "criteria": "==", "value": '"Đạt"', "format": st.ok})
@@ -681,14 +683,18 @@ def _dashboard(wb: Any, st: _Styles, pic: P.Picture, x: MasterExtras) -> None:
     n_rows = [i for i, a in enumerate(pic.assignments) if a.assignment.nominations]
     if n_rows:
         first, last = top + 1 + n_rows[0], top + 1 + n_rows[-1]
-        chart.add_series({"name": "Số điển hình", "categories": [SHEET_DASHBOARD, first, 0, last, 0],
-                          "values": [SHEET_DASHBOARD, first, 5, last, 5], "fill": {"color": "#2E75B6"}})
-        chart.add_series({"name": "Đơn vị đã nộp", "categories": [SHEET_DASHBOARD, first, 0, last, 0],
-                          "values": [SHEET_DASHBOARD, first, 4, last, 4], "fill": {"color": "#70AD47"}})
-        chart.add_series({"name": "Đơn vị được giao", "categories": [SHEET_DASHBOARD, first, 0, last, 0],
-                          "values": [SHEET_DASHBOARD, first, 3, last, 3], "fill": {"color": "#BFBFBF"}})
-    chart.set_title({"name": "Điển hình và đơn vị đã nộp theo mục"})
-    chart.set_y_axis({"name": "Số lượng", "major_gridlines": {"visible": True}})
+        for name, col, colour in (("Đơn vị được giao", 3, "#BFBFBF"), ("Đơn vị đã nộp", 4, "#70AD47"),
+                                  ("Số điển hình", 5, "#2E75B6"), ("Được chọn", 9, "#C00000")):
+            chart.add_series({"name": name, "categories": [SHEET_DASHBOARD, first, 0, last, 0],
+                              "values": [SHEET_DASHBOARD, first, col, last, col], "fill": {"color": colour}})
+    chart.set_title({"name": "Theo mục: đơn vị được giao, đã nộp, điển hình đề xuất và được chọn"})
+    # counts: whole numbers on the axis (a step of 1 while the bars are short)
+    tallest = max([len(a.units_assigned) for a in pic.assignments] + [a.nominations for a in pic.assignments] + [1])
+    axis: dict[str, Any] = {"name": "Số lượng", "major_gridlines": {"visible": True}, "min": 0,
+                            "num_format": "0"}
+    if tallest <= 12:
+        axis["major_unit"] = 1
+    chart.set_y_axis(axis)
     chart.set_legend({"position": "bottom"})
     chart.set_size({"width": 760, "height": 360})
     ws.insert_chart(r + 2, 1, chart)
@@ -701,8 +707,19 @@ def _dashboard(wb: Any, st: _Styles, pic: P.Picture, x: MasterExtras) -> None:
     ws.ws.set_column(DASHBOARD_CHECK_COL, DASHBOARD_CHECK_COL, 10, None, {"hidden": True})
     ws.ws.write_string(0, DASHBOARD_CHECK_COL, f"{CHECK_PREFIX}dashboard:")
     ws.ws.write_string(1, DASHBOARD_CHECK_COL, hashes)
-    setup_print(ws.ws, title=_print_title(pic, SHEET_DASHBOARD), landscape=True, widths=[8, 46, 36] + [13] * 6)
+    setup_print(ws.ws, title=_print_title(pic, SHEET_DASHBOARD), landscape=True, widths=[8, 46, 36] + [13] * 7)
     ws.activate()
+
+
+def _chosen_by_assignment(pic: P.Picture) -> dict[str, int]:
+    """Counted nominations the officer marked chosen, per assignment (the same reading as the papers)."""
+    from hoacu_xlsx.report_figures import CHOSEN, decision
+
+    out: dict[str, int] = {}
+    for row in pic.nominations:
+        if row.state == P.NOM_CURRENT and decision(row)[0] == CHOSEN:
+            out[row.assignment.id] = out.get(row.assignment.id, 0) + 1
+    return out
 
 
 def _units(wb: Any, st: _Styles, pic: P.Picture, x: MasterExtras) -> None:

@@ -205,6 +205,7 @@ def test_report_figures_equal_the_master(reported, catalogue):
         assert len(i.assigned) == m["Số đơn vị được giao"]
         assert len(i.on_time) + len(i.late) == m["Đã nộp"]
         assert i.proposed == m["Số điển hình"]
+        assert i.chosen == m["Được chọn"]          # the dashboard counts the officer's choices as the papers do
         assert ("Đạt" if i.quota_met else "Chưa đạt") == m["Đạt chỉ tiêu"]
         assert sorted(i.late) == sorted(x for x in (m["Đơn vị nộp muộn"] or "").split(", ") if x)
         row = in_doc[i.item]
