@@ -117,9 +117,27 @@ def start(workdir: Path, year: int, config: str | Path | None = None) -> NewRoun
         archive.mkdir(exist_ok=True)
         os.replace(d, archive / d.name)
         moved.append(archive / d.name)
+    _keep_mailbox_memory(archive, workdir)
     (workdir / "inbox").mkdir(exist_ok=True)
     path = catalogue_book.write(new, workdir / cat.BOOK_FILE)
     return NewRound(new, path, kept, current.year, moved)
+
+
+def _keep_mailbox_memory(archive: Path, workdir: Path) -> None:
+    """``fetch``'s memory of the mailbox belongs to the folder, not to a round: without it the new round
+    would fetch last year's mail again (every old file then reported as another round's)."""
+    import sqlite3
+    from contextlib import closing
+
+    from hoacu_xlsx.imap_state import STATE_RELPATH
+
+    old = archive / STATE_RELPATH
+    if not old.exists():
+        return
+    new = workdir / STATE_RELPATH
+    new.parent.mkdir(parents=True, exist_ok=True)
+    with closing(sqlite3.connect(old)) as src, closing(sqlite3.connect(new)) as dst:
+        src.backup(dst)   # the WAL's content included
 
 
 def _has_content(d: Path) -> bool:

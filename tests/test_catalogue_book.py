@@ -459,6 +459,24 @@ def test_next_round_moves_dates_titles_and_plan_period():
     assert new_round.shift_year(date(2024, 2, 29), 1) == date(2025, 2, 28)
 
 
+def test_a_new_round_remembers_the_mail_already_fetched(tmp_path):
+    from hoacu_xlsx.imap_state import FetchState
+
+    assert cli("init", "--dir", str(tmp_path)).returncode == 0
+    state = FetchState.open(tmp_path)
+    state.record("tdkt@example.vn", "INBOX", 7, 42, "saved", "<m1@example.vn>", 1000, "thu_1.eml")
+    state.close()
+    r = cli("init", "--year", "2025", "--dir", str(tmp_path))
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / "dot_2024" / "store" / "fetch.sqlite3").exists()      # the closed round keeps its copy
+    state = FetchState.open(tmp_path)
+    try:                                  # and the new round will not fetch last year's messages again
+        assert state.known_uids("tdkt@example.vn", "INBOX", 7) == {42}
+        assert state.file_for("<m1@example.vn>", 1000) == "thu_1.eml"
+    finally:
+        state.close()
+
+
 def test_a_folder_runs_2024_then_2025_and_a_2024_file_is_reported_as_such(tmp_path):
     from hoacu_xlsx import merge
     from hoacu_xlsx import picture as P
