@@ -51,7 +51,18 @@ def round_alerts(catalogue: Catalogue, today: date) -> tuple[list[str], list[str
     if missing:
         warnings.append(f"Chưa có {', '.join(missing)} của cán bộ nhận sổ (các dòng 'Cán bộ nhận' ở trang 'Đợt'): "
                         "mọi sổ in thông tin liên hệ này để đơn vị hỏi và gửi sổ về.")
+    if (alerts or warnings) and _is_builtin(catalogue):
+        warnings.append("Đang dùng danh mục 2024 có sẵn: chạy 'hoacu-xlsx init' để có danh_muc.xlsx trong thư mục làm "
+                        "việc (hoặc 'hoacu-xlsx init --year <năm>' cho đợt mới), sửa trong Excel rồi tạo lại sổ.")
     return alerts, warnings
+
+
+def _is_builtin(catalogue: Catalogue) -> bool:
+    from pathlib import Path
+
+    from hoacu_xlsx.catalogue import builtin_path
+
+    return bool(catalogue.source) and Path(catalogue.source).resolve() == builtin_path().resolve()
 
 
 def _other_rounds(store: object, year: int) -> list[str]:
