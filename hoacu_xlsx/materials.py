@@ -282,7 +282,8 @@ def place_copies(pic: P.Picture, master_dir: Path, store: Store) -> list[str]:
 
 # --------------------------------------------------------------------------- the master's sheet
 
-HEADERS = [("Đơn vị", 26), ("Mã điển hình", 15), ("Tên điển hình", 24), ("Tệp (bấm để mở)", 34), ("Loại", 14),
+FILE_HEADER = "Tệp (bấm để mở)"      # read back by history.py from earlier masters, with "Mã điển hình"
+HEADERS = [("Đơn vị", 26), ("Mã điển hình", 15), ("Tên điển hình", 24), (FILE_HEADER, 34), ("Loại", 14),
            ("Kích thước (KB)", 10), ("Thời điểm nhận", 16), ("Người gửi", 24), ("Cách gắn", 30),
            ("Ghi chú cho cán bộ", 44), ("Tên khi nhận (trong inbox/)", 34)]
 

@@ -23,6 +23,7 @@ import openpyxl
 import pytest
 
 from hoacu_xlsx import demo, merge
+from hoacu_xlsx import history as H_
 from hoacu_xlsx.master import master_path
 from tests import hostile_files as H
 from tests.conftest import generated_round
@@ -146,6 +147,7 @@ def test_write_up_in_an_email_is_kept_linked_and_opens_from_the_master(plain_rou
     assert len(rows) == 3
 
     r = rows["Kinh nghiệm - Le Thi Mau.docx"]
+    mine = r
     assert r["Đơn vị"].value == "Hội Liên hiệp Phụ nữ xã" and r["Tên điển hình"].value == "Lê Thị Mẫu"
     assert r["Mã điển hình"].value.startswith("DH-") and r["Người gửi"].value == "hoiphunu@example.vn"
     assert r["Thời điểm nhận"].value == "29/05/2024 10:00" and r["Loại"].value == "Văn bản Word"
@@ -165,6 +167,11 @@ def test_write_up_in_an_email_is_kept_linked_and_opens_from_the_master(plain_rou
     assert noms["Lê Thị Mẫu"]["Tài liệu kinh nghiệm"].value.endswith("(đã nhận tệp)")
     assert not noms["Hoàng Thị Mẫu"]["Tài liệu kinh nghiệm"].value.endswith("(đã nhận tệp)")
     assert "Tài liệu nhân rộng: 3 tệp, 2 chưa gắn với điển hình." in report.summary_lines()
+    # the multi-year view carries it, and a later round reads it back from this master
+    track = {x["Tên tập thể / Họ và tên cá nhân, chủ hộ"].value: x for x in sheet(mpath, "Theo dõi nhiều năm")}
+    assert track["Lê Thị Mẫu"]["Tài liệu nhân rộng"].value == "2024: Kinh nghiệm - Le Thi Mau.docx"
+    assert track["Hoàng Thị Mẫu"]["Tài liệu nhân rộng"].value is None
+    assert H_.read_materials(mpath) == {mine["Mã điển hình"].value: ["Kinh nghiệm - Le Thi Mau.docx"]}
 
     again = merge.run(catalogue, wd, now=NOW)                   # nothing twice
     assert len(again.picture.materials) == 3
