@@ -344,6 +344,8 @@ def status(workdir: str | None, config: str | None, as_json: bool, now_text: str
             "assignments": [{"id": a.assignment.id, "item": a.assignment.item, "nominations": a.nominations,
                              "quota_met": a.quota_met} for a in pic.assignments if a.assignment.nominations],
             "history": hist.summary(),  # history
+            "materials": {"files": len(pic.materials),   # replication material
+                          "without_nomination": sum(1 for m in pic.materials if not m.nomination_id)},
             "last_fetch": _last_fetch(env, as_json=True),
         }
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
@@ -360,6 +362,9 @@ def status(workdir: str | None, config: str | None, as_json: bool, now_text: str
             extra = f" — {s.nominations} điển hình, {s.errors} lỗi" if s.status != P.NOT_SUBMITTED else ""
             click.echo(f"  • {s.unit.name}{extra}")
     click.echo(hist.status_line())  # history
+    from hoacu_xlsx.materials import status_line  # replication material
+
+    click.echo(status_line(pic))
     for p in hist.problems:
         click.secho(str(p), fg="yellow", err=True)
 

@@ -99,6 +99,7 @@ class PastRounds:
     years: list[int] = field(default_factory=list)
     entries: list[Entry] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    materials: dict[tuple[int, str], list[str]] = field(default_factory=dict)   # (year, nomination id) -> files
 
 
 @dataclass
@@ -138,6 +139,12 @@ class History:
     current: dict[str, Track]          # nomination id of this round -> its track
     counts: list[ItemCount]
     problems: list[Problem] = field(default_factory=list)
+    materials: dict[tuple[int, str], list[str]] = field(default_factory=dict)   # (year, nomination id) -> files
+
+    def materials_text(self, track: "Track") -> str:
+        """'2024: Kinh nghiệm.docx; 2025: Bài viết.pdf' — the write-ups received for one example."""
+        return "; ".join(f"{e.year}: {', '.join(names)}" for e in track.entries
+                         if (names := self.materials.get((e.year, e.nomination_id))))
 
     def totals(self) -> dict[str, int]:
         keys = ("nominations", "repeated", "replicated", "new", "uncertain")
@@ -204,7 +211,37 @@ def load(workdir: Path, year: int, catalogue: Catalogue) -> PastRounds:
             continue
         out.years.append(y)
         out.entries += entries
+        out.materials.update({(y, nid): names for nid, names in read_materials(path).items()})
     return out
+
+
+def read_materials(path: Path) -> dict[str, list[str]]:
+    """Nomination id -> file names on an earlier master's 'Tài liệu nhân rộng' (none when it has no such sheet)."""
+    from python_calamine import CalamineWorkbook
+
+    from hoacu_xlsx.master import SHEET_MATERIALS
+    from hoacu_xlsx.materials import FILE_HEADER
+
+    out: dict[str, list[str]] = defaultdict(list)
+    try:
+        wb = CalamineWorkbook.from_path(str(path))
+        try:
+            if SHEET_MATERIALS not in wb.sheet_names:
+                return {}
+            rows = wb.get_sheet_by_name(SHEET_MATERIALS).to_python()
+        finally:
+            wb.close()
+    except Exception:   # advice only: the nominations of that year are still followed
+        return {}
+    head = [N.clean_text(v) for v in (rows[0] if rows else [])]
+    if ID_LABEL not in head or FILE_HEADER not in head:
+        return {}
+    i, f = head.index(ID_LABEL), head.index(FILE_HEADER)
+    for row in rows[1:]:
+        nid, name = (N.clean_text(row[i]) if i < len(row) else ""), (N.clean_text(row[f]) if f < len(row) else "")
+        if nid and name:
+            out[nid].append(name)
+    return dict(out)
 
 
 class _Unreadable(Exception):
@@ -403,8 +440,12 @@ def link(past: PastRounds, picture: P.Picture) -> History:
             c.replicated += 1
         else:
             c.new += 1
+    materials = dict(past.materials)
+    for m in picture.materials:
+        if m.nomination_id:
+            materials.setdefault((year, m.nomination_id), []).append(m.name.rsplit(" › ", 1)[-1])
     return History(year, past.years, tracks, current, sorted(counts.values(), key=lambda c: c.item),
-                   list(past.problems))
+                   list(past.problems), materials)
 
 
 def compute(catalogue: Catalogue, workdir: Path, picture: P.Picture) -> History:
@@ -477,13 +518,15 @@ def write_overview(ws: Any, st: Any, hist: History, first_row: int | None = None
 
 def write_tracking(wb: Any, st: Any, hist: History) -> None:
     """The sheet 'Theo dõi nhiều năm': each example across rounds, printable on A4 with a filter."""
+    from hoacu_xlsx.master import SHEET_MATERIALS   # its column: the write-ups received, year by year
+
     ws = wb.add_worksheet(SHEET_TRACKING)
     years = sorted({*hist.past_years, hist.year})
     headers = ["Đơn vị", "Mục", _FIELD_LABEL["loai_dien_hinh"], _FIELD_LABEL["ten"], _FIELD_LABEL["nam_sinh"]]
     for y in years:
         headers += [f"{y}: đề xuất", f"{y}: kết quả", f"{y}: hình thức tôn vinh"]
-    headers += ["Số năm được đề xuất", "Có thể trùng với (cán bộ kiểm tra)"]
-    widths = [26, 8, 16, 26, 8] + [10, 12, 22] * len(years) + [10, 40]
+    headers += ["Số năm được đề xuất", "Có thể trùng với (cán bộ kiểm tra)", SHEET_MATERIALS]
+    widths = [26, 8, 16, 26, 8] + [10, 12, 22] * len(years) + [10, 40, 36]
     for i, w in enumerate(widths):
         ws.set_column(i, i, w)
     for c, h in enumerate(headers):
@@ -504,6 +547,8 @@ def write_tracking(wb: Any, st: Any, hist: History) -> None:
                 ws.write_row(r, c, [f"Mục {e.item}" if e.item is not None else "Có", e.decision, e.honour], st.text)
             c += 3
         ws.write_number(r, c, len(t.entries), st.text)
+        if sent := hist.materials_text(t):
+            ws.write_string(r, c + 2, sent, st.wrap)
         if t.maybe:
             maybe = "; ".join(f"{_track_brief(m, last.year + 1)} ({why})" for m, why in t.maybe)
             ws.set_row(r, 15.75 * max(1, -(-len(maybe) // 40)))   # wrapped: Excel does not size the row

@@ -54,7 +54,9 @@ OFFICER_COLUMNS = {
     "noi_voi": "Nối với mã điển hình",   # identity.LINK_KEY: the officer links a row to an older version's row
 }
 LINK_NOTE_HEADER = "Nhận diện giữa các bản"
+MATERIAL_MARK = "(đã nhận tệp)"   # after 'Tài liệu kinh nghiệm' when a write-up is linked (sheet Tài liệu nhân rộng)
 SHEET_TRACKING = "Theo dõi nhiều năm"   # history.py writes it; derived, never read back
+SHEET_MATERIALS = "Tài liệu nhân rộng"   # materials.py writes it; derived, never read back
 
 # the hidden machinery of a table sheet
 KEY_ROW, HEADER_ROW, FIRST_ROW = 0, 1, 2
@@ -67,7 +69,8 @@ ADDED_PREFIX = "them:"             # key the tool gives a column the officer add
 DASHBOARD_CHECK_COL = 11           # hidden column of the dashboard: marker (row 1) and cell hashes (row 2)
 
 SHEET_IDS = {"dashboard": SHEET_DASHBOARD, "units": SHEET_UNITS, "nominations": SHEET_NOMINATIONS,
-             "problems": SHEET_PROBLEMS, "files": SHEET_FILES, "edits": SHEET_EDITS, "tracking": SHEET_TRACKING}
+             "problems": SHEET_PROBLEMS, "files": SHEET_FILES, "edits": SHEET_EDITS, "tracking": SHEET_TRACKING,
+             "materials": SHEET_MATERIALS}   # tracking, materials: derived, not in DEFAULT_COLS, never read back
 
 MASTER_OPEN = "Sổ tổng hợp đang mở trong Excel/LibreOffice — hãy đóng rồi chạy lại"
 EDIT_ADVICE = "Sổ tổng hợp ghi lại theo dữ liệu đơn vị gửi: sửa trong sổ của đơn vị rồi gửi lại (hoặc ghi vào cột " \
@@ -331,6 +334,7 @@ def nomination_rows(pic: P.Picture, history: Any = None) -> Rows:
     order = {P.NOM_CURRENT: 0, P.NOM_ERROR: 1, P.NOM_WITHDRAWN: 2}
     ordered = sorted(pic.nominations, key=lambda r: (r.assignment.item, r.unit.name, order.get(r.state, 3),
                                                      r.nomination.row))
+    with_material = {m.nomination_id for m in pic.materials if m.nomination_id}
     rows = []
     for row in ordered:
         n = row.nomination
@@ -343,6 +347,8 @@ def nomination_rows(pic: P.Picture, history: Any = None) -> Rows:
         values.update({"ten_goc": n.original_name if original != v.get("ten", "") else "", "tieu_chi": summary,
                        "chi_tiet_tieu_chi": detail})
         values.update({f.key: v.get(f.key, "") for f in F.TAIL_FIELDS})
+        if n.nomination_id in with_material:
+            values["tai_lieu_kinh_nghiem"] = f"{values['tai_lieu_kinh_nghiem']} {MATERIAL_MARK}".strip()
         values.update({"tep": n.file, "trang": n.sheet, "dong": n.row, "nhan": P.format_dt(row.received_at),
                        "nhan_dien_ban": row.note,
                        "cac_nam_truoc": history.past_text(n.nomination_id) if history is not None else ""})
@@ -492,6 +498,10 @@ def _write_sheets(picture: P.Picture, target: Path, x: MasterExtras) -> None:
         from hoacu_xlsx import history as H
 
         H.write_tracking(wb, st, x.history)
+    if picture.materials:
+        from hoacu_xlsx import materials as MT
+
+        MT.write_sheet(wb, st, picture)
     _problems(wb, st, picture, x)
     _files(wb, st, picture, x)
     _edits(wb, st, picture, x)

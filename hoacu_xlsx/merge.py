@@ -111,6 +111,10 @@ class MergeReport:
         missing = [a for a in pic.assignments if a.assignment.nominations and not a.quota_met]
         if missing:
             lines.append("Chưa đạt chỉ tiêu: " + "; ".join(f"Mục {a.assignment.item}" for a in missing) + ".")
+        if pic.materials:
+            from hoacu_xlsx.materials import status_line
+
+            lines.append(status_line(pic))
         if self.master:
             lines.append(f"Sổ tổng hợp: {self.master}")
         if self.feedback:
@@ -145,6 +149,7 @@ def _run_locked(catalogue: Catalogue, workdir: Path, inbox: Path, now: datetime,
     from hoacu_xlsx import history as H
     from hoacu_xlsx import master as MS
     from hoacu_xlsx import master_read as MR
+    from hoacu_xlsx import materials as MT
 
     mpath = MS.master_path(workdir, catalogue.year)
     notices: list[Problem] = []
@@ -163,6 +168,8 @@ def _run_locked(catalogue: Catalogue, workdir: Path, inbox: Path, now: datetime,
             pic, extras = _officer_and_picture(catalogue, store, state, now, notices)
             extras.history = H.compute(catalogue, workdir, pic)   # this round linked to the earlier masters
             notices += extras.history.problems
+            notices += [Problem(str(mpath.parent), n, WARNING, "material_copy")
+                        for n in MT.place_copies(pic, mpath.parent, store)]
             MS.write_master(pic, mpath, extras)
             store.commit()   # only now: a master that cannot be replaced leaves the store as it was
         except MS.MasterWriteError as exc:
@@ -198,12 +205,15 @@ def _record_inbox(catalogue: Catalogue, store: Store, inbox: Path, now: datetime
                   progress: Callable[[Iterable[Any], int], Iterable[Any]] | None, rescan: bool,
                   notices: list[Problem]) -> tuple[list[Any], list[Any], list[tuple[str, str]]]:
     """Read new inbox files and record them in the store, in a transaction left open for the caller."""
+    from hoacu_xlsx import materials as MT
+    from hoacu_xlsx.intake.incoming import MATERIAL
     from hoacu_xlsx.reader import READER_VERSION
 
     known = store.reader_versions()
     fresh: list[Any] = []                    # incoming workbooks to read
     rejected: list[Any] = []
     sightings: list[tuple[str, str]] = []
+    materials: list[Any] = []
     email_info: list[tuple[str, str | None, str | None]] = []
     mtimes: dict[str, float] = {}
     queued: set[str] = set()
@@ -211,6 +221,9 @@ def _record_inbox(catalogue: Catalogue, store: Store, inbox: Path, now: datetime
         from hoacu_xlsx.intake import scan_inbox
 
         for inc in scan_inbox(inbox, known={sha for sha, v in known.items() if v == READER_VERSION}):
+            if inc.kind == MATERIAL:       # a write-up or photo: kept (materials.py), never read
+                materials.append(inc)
+                continue
             sightings.append((inc.sha256, inc.name))
             if inc.received_at:
                 email_info.append((inc.sha256, inc.received_at.isoformat(), inc.sender))
@@ -255,6 +268,7 @@ def _record_inbox(catalogue: Catalogue, store: Store, inbox: Path, now: datetime
                 store.save_checked([(inc.sha256, f"{fingerprint}|{inc.sender or ''}", examined)])
         for inc in rejected:
             record(inc, {"rejected": True}, None)
+        MT.record(store, materials, inbox, stamp)
         for sha, name in sightings:
             store.note_sighting(sha, name)
         for sha, date_iso, sender in email_info:
@@ -503,7 +517,9 @@ def build_picture(catalogue: Catalogue, store: Store, now: datetime) -> P.Pictur
     for sha in shown_files:
         problems += files.problems.get(sha, [])
     entries.sort(key=lambda e: (e.arrived_at, e.received_at, e.name))
-    return P.Picture(catalogue, now, summaries, statuses, nominations, files.notices + problems, entries)
+    from hoacu_xlsx import materials as MT
+    return P.Picture(catalogue, now, summaries, statuses, nominations, files.notices + problems, entries,
+                     MT.entries(catalogue, store, entries, nominations, now))
 
 
 def _examine_files(catalogue: Catalogue, store: Store, now: datetime) -> _Files:

@@ -117,6 +117,27 @@ class NominationRow:
 
 
 @dataclass
+class MaterialEntry:
+    """A write-up or photo kept as replication material, and what it was linked to (see materials.py)."""
+
+    sha256: str
+    name: str                       # as first seen, relative to inbox/ ("thu.eml › Kinh nghiệm.docx")
+    origin: str | None
+    fmt: str                        # docx | odt | doc | pdf | jpg | png
+    size: int
+    received_at: datetime
+    sender: str | None
+    archive: str | None             # relative to store/
+    seen_as: list[str] = field(default_factory=list)
+    unit: Unit | None = None
+    nomination_id: str = ""
+    nominee: str = ""
+    linked_by: str = ""             # Vietnamese: how the unit / nomination was found
+    note: str = ""                  # Vietnamese: why a link is missing, for the officer
+    copy: str = ""                  # the officer's copy, relative to master/ (set by merge)
+
+
+@dataclass
 class Picture:
     catalogue: Catalogue
     now: datetime
@@ -125,6 +146,7 @@ class Picture:
     nominations: list[NominationRow]
     problems: list[Problem]
     files: list[FileEntry]
+    materials: list[MaterialEntry] = field(default_factory=list)
 
     @property
     def deadline(self) -> date:

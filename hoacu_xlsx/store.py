@@ -74,6 +74,13 @@ CREATE TABLE IF NOT EXISTS officer_rows (
 CREATE TABLE IF NOT EXISTS checked (
     sha256 TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, payload BLOB NOT NULL
 );
+CREATE TABLE IF NOT EXISTS materials (
+    sha256 TEXT PRIMARY KEY,     -- a write-up or photo kept as replication material (never read)
+    name TEXT NOT NULL, origin TEXT, fmt TEXT, size INTEGER,
+    first_seen TEXT NOT NULL, first_seen_source TEXT, email_date TEXT, sender TEXT,
+    archive TEXT,                -- path relative to store/
+    copy TEXT                    -- the officer's copy, relative to master/ (written by merge)
+);
 CREATE TABLE IF NOT EXISTS outcomes (
     sha256 TEXT PRIMARY KEY, unit_id TEXT, outcome TEXT, version INTEGER,
     errors INTEGER, warnings INTEGER, merged_at TEXT
@@ -126,6 +133,21 @@ class FileRecord:
     def received_at(self) -> str:
         """Received time used for lateness: the email's Date if known, else first seen."""
         return self.email_date or self.first_seen
+
+
+@dataclass
+class MaterialRecord:
+    sha256: str
+    name: str
+    origin: str | None
+    fmt: str
+    size: int
+    first_seen: str
+    first_seen_source: str | None
+    email_date: str | None
+    sender: str | None
+    archive: str | None
+    copy: str | None = None
 
 
 def _fsync_dir(path: Path) -> None:
@@ -361,6 +383,27 @@ class Store:
         self.conn.executemany(
             "INSERT OR REPLACE INTO officer_rows(sheet, row_key, values_json, updated_at) VALUES (?,?,?,?)",
             [(sheet, k, json.dumps(v, ensure_ascii=False), now) for k, v in values.items()])
+
+    # -- replication material (materials.py): kept by content, linked to units and nominations when shown
+    def add_material(self, rec: "MaterialRecord") -> bool:
+        """Record a material once (by its bytes); False when it was already known (email info filled in)."""
+        cur = self.conn.execute(
+            "INSERT OR IGNORE INTO materials(sha256,name,origin,fmt,size,first_seen,first_seen_source,email_date,"
+            "sender,archive) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            (rec.sha256, rec.name, rec.origin, rec.fmt, rec.size, rec.first_seen, rec.first_seen_source,
+             rec.email_date, rec.sender, rec.archive))
+        if not cur.rowcount and rec.email_date:
+            self.conn.execute("UPDATE materials SET email_date=COALESCE(email_date, ?), sender=COALESCE(sender, ?) "
+                              "WHERE sha256=?", (rec.email_date, rec.sender, rec.sha256))
+        return bool(cur.rowcount)
+
+    def materials(self) -> list["MaterialRecord"]:
+        return [MaterialRecord(*row) for row in self.conn.execute(
+            "SELECT sha256,name,origin,fmt,size,first_seen,first_seen_source,email_date,sender,archive,copy "
+            "FROM materials ORDER BY first_seen, name")]
+
+    def set_material_copy(self, sha256: str, copy: str) -> None:
+        self.conn.execute("UPDATE materials SET copy=? WHERE sha256=?", (copy, sha256))
 
     # -- cached validation results (valid while the catalogue, tokens and code version are the same)
     def checked_keys(self) -> dict[str, str]:

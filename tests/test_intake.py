@@ -163,10 +163,10 @@ def test_macro_workbook_warns_that_macros_never_run(tmp_path):
     ("rong.xlsx", b"", "empty", "rỗng"),
     ("cat_cut.xlsx", H.xlsx()[:1500], "refused", "bị hỏng hoặc bị cắt cụt"),
     ("ghi_chu.csv", "Tên,Năm sinh\nNgười mẫu,1980\n".encode(), "not_workbook", "CSV"),
-    ("cong_van.pdf", b"%PDF-1.4\n%\xe2\xe3\n1 0 obj<<>>endobj\n", "not_workbook", "PDF"),
     ("anh.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 40, "not_workbook", "ảnh"),
     ("thu.txt", "Kính gửi UBND xã".encode(), "not_workbook", "không phải sổ đề xuất"),
-    ("van_ban.doc", H.word97_doc(), "not_workbook", "Word"),
+    ("van_ban.doc", H.cfb({"WordDocument": b"\x00" * 100}), "material_damaged", "Word 97–2003) bị hỏng"),
+    ("trinh_chieu.ppt", H.cfb({"PowerPoint Document": b"\x00" * 100}), "not_workbook", "PowerPoint"),
     ("doi_duoi.xlsx", "chỉ là chữ".encode(), "refused", "không phải sổ Excel"),
     ("mat_khau.xlsx", H.encrypted_ooxml(), "password", "gỡ mật khẩu rồi gửi lại"),
     ("mat_khau.xls", H.xls_with_filepass(), "password", "gỡ mật khẩu rồi gửi lại"),
@@ -193,13 +193,18 @@ def test_real_encrypted_workbook_from_msoffcrypto(tmp_path):
     only_problem(scan(tmp_path)["khoa.xlsx"], "password", "gỡ mật khẩu rồi gửi lại")
 
 
-def test_docx_is_not_a_workbook(tmp_path):
+def test_write_ups_are_material_not_problems(tmp_path):
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as z:
         z.writestr("[Content_Types].xml", "<Types/>")
         z.writestr("word/document.xml", "<w:document xmlns:w='x'/>")
     (tmp_path / "bao_cao.docx").write_bytes(buf.getvalue())
-    only_problem(scan(tmp_path)["bao_cao.docx"], "not_workbook", "Word")
+    (tmp_path / "van_ban.doc").write_bytes(H.word97_doc())
+    (tmp_path / "cong_van.pdf").write_bytes(b"%PDF-1.4\n%\xe2\xe3\n1 0 obj<<>>endobj\n")
+    got = scan(tmp_path)
+    for name, fmt in (("bao_cao.docx", "docx"), ("van_ban.doc", "doc"), ("cong_van.pdf", "pdf")):
+        inc = got[name]
+        assert (inc.kind, inc.fmt, inc.problems) == ("material", fmt, []) and inc.data
 
 
 # --------------------------------------------------------------------------- containers
@@ -251,7 +256,7 @@ def test_email_attachments_keep_date_sender_and_vietnamese_names(tmp_path):
     good = H.xlsx()
     (tmp_path / "thu.eml").write_bytes(_email([
         ("Sổ của Trạm Y tế.xlsx", good, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-        ("Công văn.pdf", b"%PDF-1.4\n", "application/pdf"),           # skipped beside a workbook
+        ("Công văn.pdf", b"%PDF-1.4\n", "application/pdf"),
     ]))
     raw = _email([("so.xlsx", good, "application/octet-stream")]).replace(
         b'filename="so.xlsx"', b'filename="=?utf-8?b?' + __import__("base64").b64encode("Sổ Hội LHPN.xlsx".encode())
@@ -263,7 +268,9 @@ def test_email_attachments_keep_date_sender_and_vietnamese_names(tmp_path):
     assert inc.origin == "thu.eml" and inc.fmt == "xlsx" and inc.ok and inc.data == good
     assert inc.sender == "tramyte@example.vn" and inc.received_at.isoformat() == "2024-05-29T10:00:00+07:00"
     assert "rfc2047.eml › Sổ Hội LHPN.xlsx" in got
-    assert len(got) == 2
+    assert got["thu.eml › Công văn.pdf"].kind == "material"      # kept beside the workbook, with the email's sender
+    assert got["thu.eml › Công văn.pdf"].sender == "tramyte@example.vn"
+    assert len(got) == 3
 
 
 def test_email_with_zip_and_forwarded_email(tmp_path):
@@ -291,12 +298,12 @@ def test_email_with_zip_and_forwarded_email(tmp_path):
 
 
 def test_email_without_workbook_and_bad_date(tmp_path):
-    (tmp_path / "khong_kem.eml").write_bytes(_email([("Công văn.pdf", b"%PDF-1.4\n", "application/pdf")]))
+    (tmp_path / "khong_kem.eml").write_bytes(_email([("Công văn.txt", b"Kinh gui", "text/plain")]))
     (tmp_path / "ngay_hong.eml").write_bytes(_email([("so.xlsx", H.xlsx(), "application/octet-stream")]).replace(
         b"Date: Wed, 29 May 2024 10:00:00 +0700", b"Date: ngay 29 thang 5"))
     got = scan(tmp_path)
     only_problem(got["khong_kem.eml"], "email_without_workbook", "không có tệp đính kèm là sổ đề xuất")
-    assert "Công văn.pdf" in got["khong_kem.eml"].problems[0].message
+    assert "Công văn.txt" in got["khong_kem.eml"].problems[0].message
     inc = got["ngay_hong.eml › so.xlsx"]
     assert inc.ok and inc.received_at is None and inc.problems[0].code == "bad_date_header"
 

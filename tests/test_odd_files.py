@@ -254,6 +254,10 @@ def cases() -> list[Case]:
             other = "dup_b.xlsx" if p.file == "dup_a.xlsx" else "dup_a.xlsx"
             assert other in p.message and "hai lần" in p.message
 
+    def kept_as_material(report):
+        assert [m.fmt for m in report.picture.materials] in (["pdf"], ["docx"])
+        assert not [p for p in report.picture.problems if p.file in ("cong_van.pdf", "bao_cao.docx")]
+
     return [
         Case("lo.xlsx", "ban_tuyen_giao", [], ok, 2),
         Case("macro.xlsm", "cc_dia_chinh", ["macro"], ok, 1, "macro"),
@@ -263,8 +267,8 @@ def cases() -> list[Case]:
         Case("gnumeric.ods", "cong_an", [], ok, 1),
         Case("openpyxl_resaved.xlsx", "ban_chqs", [], ok, 1),
         Case("ghi_chu.csv", None, ["not_workbook"], None, message="CSV"),
-        Case("cong_van.pdf", None, ["not_workbook"], None, message="PDF"),
-        Case("bao_cao.docx", None, ["not_workbook"], None, message="Word"),
+        Case("cong_van.pdf", None, [], None, check=kept_as_material),      # replication material, no problem
+        Case("bao_cao.docx", None, [], None, check=kept_as_material),
         Case("wrong_ext.xls", "ban_tuyen_giao", ["wrong_extension"], ok, 2, "đuôi"),
         Case("zero.xlsx", None, ["empty"], None, message="rỗng"),
         Case("cut.xlsx", None, ["refused"], None, message="hỏng"),

@@ -1,8 +1,9 @@
 """Saved emails (.eml) in inbox/: Date and From for every attachment, attachments unpacked.
 
-Forwarded emails attached to an email keep their own Date/From. Parts that are plainly not
-a workbook (pictures, signatures, PDFs beside a workbook) are skipped; an email with no
-workbook at all gets one message listing what it did hold.
+Forwarded emails attached to an email keep their own Date/From. Write-ups and photos
+(.docx, .odt, .doc, .pdf, attached .jpg/.png) come out as material; parts that are plainly
+neither (logos inside the text, signatures, plain text) are skipped; an email with neither
+a workbook nor material gets one message listing what it did hold.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from pathlib import PurePosixPath
 from typing import Callable, Iterator
 
 from hoacu_xlsx.intake.incoming import SEP, Ctx, Incoming, StopOrigin, ignored, label, rejected
-from hoacu_xlsx.intake.sniff import extension, sniff
+from hoacu_xlsx.intake.sniff import extension, material_format, sniff
 from hoacu_xlsx.problems import WARNING, Problem
 
 Classify = Callable[[bytes, str, int, Ctx], Iterator[Incoming]]
@@ -91,8 +92,17 @@ def _forwarded_bytes(part: Message, name: str, depth: int, ctx: Ctx) -> bytes | 
         return None
 
 
+def _material(part: Message, payload: bytes) -> bool:
+    """A PDF, or a photo attached as a file (not a logo shown inside the text): kept as replication material."""
+    fmt = material_format(payload)
+    if fmt == "pdf":
+        return True
+    disposition = part.get_content_disposition()
+    return fmt is not None and (disposition == "attachment" or (disposition is None and "Content-ID" not in part))
+
+
 def _skipped(base: str, ctype: str, payload: bytes) -> bool:
-    """Pictures, signatures, PDFs, plain text: not a workbook, never worth a message of its own."""
+    """Inline pictures, signatures, plain text: neither a workbook nor material, never worth a message of its own."""
     k = sniff(payload)
     return (extension(base) in _SKIP_ATTACH or ctype.startswith("image/") or k in ("image", "pdf")
             or (k in ("text", "html") and extension(base) not in ("xlsx", "xlsm", "xls", "ods", "zip", "eml")))
@@ -138,7 +148,7 @@ def from_email(data: bytes, name: str, depth: int, ctx: Ctx, classify: Classify)
         base = base or f"tệp đính kèm.{ctype.split('/')[-1]}"
         if ignored(base):
             continue
-        if _skipped(base, ctype, payload):
+        if not _material(part, payload) and _skipped(base, ctype, payload):
             others.append(base)
             continue
         found = True

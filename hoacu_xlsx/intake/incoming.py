@@ -13,13 +13,16 @@ if TYPE_CHECKING:
     from hoacu_xlsx.intake.limits import Limits
 
 WORKBOOK_FORMATS = ("xlsx", "xlsm", "xls", "ods")
+# write-ups of experience and photos a unit sends besides its workbook (dispatch II–III): kept, never read
+MATERIAL_FORMATS = ("docx", "odt", "doc", "pdf", "jpg", "png")
+WORKBOOK, MATERIAL = "workbook", "material"
 IGNORED_NAMES = {"thumbs.db", "desktop.ini", "readme.md", "ehthumbs.db", "__macosx"}
 SEP = " › "
 
 
 @dataclass
 class Incoming:
-    """One candidate workbook (or a refused file) from inbox/."""
+    """One candidate workbook, one kept material (``kind == MATERIAL``), or a refused file from inbox/."""
 
     name: str                       # "sub/a.xlsx", "thu.eml › Mục 1.xlsx", "goi.zip › x/a.xlsx"
     origin: str                     # the inbox file it came from
@@ -29,6 +32,7 @@ class Incoming:
     received_at: datetime | None = None
     sender: str | None = None
     problems: list[Problem] = field(default_factory=list)
+    kind: str = WORKBOOK            # WORKBOOK (fmt in WORKBOOK_FORMATS) | MATERIAL (fmt in MATERIAL_FORMATS)
 
     @property
     def ok(self) -> bool:

@@ -23,6 +23,7 @@ import olefile
 
 from hoacu_xlsx.intake.incoming import Refused, label, not_workbook, password, thousands
 from hoacu_xlsx.intake.limits import Limits, check_box
+from hoacu_xlsx.intake.zipparts import macro_document
 
 SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _END = olefile.ENDOFCHAIN
@@ -180,13 +181,32 @@ def _kind(names: set[str], name: str) -> str:
                       "Lưu thành (Save As) dạng .eml, hoặc lưu riêng tệp đính kèm vào inbox/.", "msg_unsupported")
     if "Workbook" in names or "Book" in names:
         return "Workbook" if "Workbook" in names else "Book"
-    what = "văn bản Word 97–2003" if "WordDocument" in names else \
-        "tệp PowerPoint" if "PowerPoint Document" in names else "tệp Office không phải Excel"
-    raise not_workbook(name, what)
+    if "WordDocument" in names:
+        return "WordDocument"
+    raise not_workbook(name, "tệp PowerPoint" if "PowerPoint Document" in names else "tệp Office không phải Excel")
+
+
+def _check_word97(ole: olefile.OleFileIO, names: list[str], name: str) -> str:
+    """A Word 97–2003 write-up (.doc), kept and never parsed: a real FIB, no password, no macros."""
+    broken = Refused(f"Văn bản '{label(name)}' (Word 97–2003) bị hỏng — đề nghị đơn vị lưu lại dạng .docx hoặc .pdf "
+                     "rồi gửi lại.", "material_damaged")
+    if names.count("WordDocument") > 1:
+        raise broken
+    try:
+        fib = ole.openstream("WordDocument").read(12)
+    except (OSError, ValueError, IndexError, struct.error):
+        fib = b""
+    if len(fib) < 12 or fib[:2] != b"\xec\xa5":        # wIdent of the File Information Block
+        raise broken
+    if struct.unpack_from("<H", fib, 10)[0] & 0x0100:   # fEncrypted
+        raise password(name)
+    if "Macros" in names or "_VBA_PROJECT" in names or "VBA" in names:
+        raise macro_document(name)
+    return "doc"
 
 
 def inspect_ole(data: bytes, name: str, limits: Limits) -> str:
-    """Check a compound file; returns 'xls' or raises a Vietnamese refusal naming the file."""
+    """Check a compound file; returns 'xls' (a workbook) or 'doc' (a write-up), or raises a Vietnamese refusal."""
     ole = _open(data, name)
     try:
         try:
@@ -194,6 +214,8 @@ def inspect_ole(data: bytes, name: str, limits: Limits) -> str:
         except (OSError, ValueError, IndexError, struct.error):     # olefile's own findings (strict mode)
             raise damaged(name, "có bảng mini-FAT hoặc luồng dữ liệu sai") from None
         book = _kind(set(names), name)
+        if book == "WordDocument":
+            return _check_word97(ole, names, name)
         if names.count(book) > 1:      # another reader could pick the other one
             raise damaged(name, f"có hai luồng '{book}'")
         try:

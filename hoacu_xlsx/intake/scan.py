@@ -15,8 +15,8 @@ from pathlib import Path, PurePosixPath
 from typing import Iterator
 
 from hoacu_xlsx.intake.email_parts import from_email
-from hoacu_xlsx.intake.incoming import (SEP, Ctx, Incoming, Pool, Refused, StopOrigin, ignored, label, megabytes,
-                                        rejected, sha256_hex)
+from hoacu_xlsx.intake.incoming import (MATERIAL, SEP, WORKBOOK, Ctx, Incoming, Pool, Refused, StopOrigin, ignored,
+                                        label, megabytes, rejected, sha256_hex)
 from hoacu_xlsx.intake.limits import Limits
 from hoacu_xlsx.intake.sniff import inspect
 from hoacu_xlsx.intake.zipparts import inflate, member_name, open_zip, safe_member
@@ -68,8 +68,8 @@ def classify(data: bytes, name: str, depth: int, ctx: Ctx) -> Iterator[Incoming]
         yield Incoming(name, ctx.origin, b"", None, sha256_hex(data + b"\x00" + name.encode("utf-8", "replace")),
                        ctx.received_at, ctx.sender, [Problem(name, exc.message, ERROR, exc.code)])
         return
-    if kind == "workbook":
-        yield Incoming(name, ctx.origin, data, fmt, sha256_hex(data), ctx.received_at, ctx.sender, probs)
+    if kind in (WORKBOOK, MATERIAL):
+        yield Incoming(name, ctx.origin, data, fmt, sha256_hex(data), ctx.received_at, ctx.sender, probs, kind)
         return
     if depth >= ctx.limits.max_depth:
         raise StopOrigin(f"Tệp '{label(name)}' lồng nhau quá nhiều lớp (tệp nén/thư trong tệp nén/thư) — có thể "

@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import PurePosixPath
 
-from hoacu_xlsx.intake.incoming import Ctx, Pool, Refused, label, megabytes, not_workbook
+from hoacu_xlsx.intake.incoming import (MATERIAL, MATERIAL_FORMATS, WORKBOOK, Ctx, Pool, Refused, label, megabytes,
+                                        not_workbook)
 from hoacu_xlsx.intake.limits import Limits
 from hoacu_xlsx.intake.ole import SIGNATURE as _OLE
 from hoacu_xlsx.intake.ole import inspect_ole
@@ -101,7 +102,7 @@ def _warnings(name: str, fmt: str) -> list[Problem]:
 
 
 def inspect(data: bytes, name: str, ctx: Ctx) -> tuple[str, str | None, list[Problem]]:
-    """(kind, fmt, warnings): kind is 'workbook', 'zip' or 'email'; raises Refused for a refused file."""
+    """(kind, fmt, warnings): kind is 'workbook', 'material', 'zip' or 'email'; raises Refused for a refused file."""
     lim = ctx.limits
     if len(data) > lim.max_file_bytes:
         raise Refused(f"Tệp '{label(name)}' quá lớn ({megabytes(len(data))}, giới hạn {megabytes(lim.max_file_bytes)}); "
@@ -118,9 +119,22 @@ def inspect(data: bytes, name: str, ctx: Ctx) -> tuple[str, str | None, list[Pro
             return "zip", None, []
     elif kind == "email" or (extension(name) == "eml" and kind in ("text", "other")):
         return "email", None, []
-    else:
+    elif (fmt := material_format(data)) is None:
         raise _refuse_other(data, name, kind)
-    return "workbook", fmt, _warnings(name, fmt)
+    if fmt in MATERIAL_FORMATS:
+        return MATERIAL, fmt, []
+    return WORKBOOK, fmt, _warnings(name, fmt)
+
+
+def material_format(data: bytes) -> str | None:
+    """'pdf', 'jpg' or 'png' for a document or photo kept as replication material (by content; never parsed)."""
+    if data[:5] == b"%PDF-":
+        return "pdf"
+    if data[:3] == b"\xff\xd8\xff":
+        return "jpg"
+    if data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR":
+        return "png"
+    return None
 
 
 def inspect_bytes(data: bytes, name: str, limits: Limits = Limits()) -> tuple[str | None, list[Problem]]:
@@ -134,7 +148,11 @@ def inspect_bytes(data: bytes, name: str, limits: Limits = Limits()) -> tuple[st
         kind, fmt, probs = inspect(data, name, ctx)
     except Refused as exc:
         return None, [Problem(name, exc.message, ERROR, exc.code)]
-    if kind != "workbook":
+    if kind == MATERIAL:
+        return None, [Problem(name, f"Tệp '{label(name)}' là tài liệu kinh nghiệm ({fmt}), không phải sổ đề xuất — "
+                                    "đặt vào inbox/ để được lưu kèm và liệt kê ở trang 'Tài liệu nhân rộng'.", ERROR,
+                              "material")]
+    if kind != WORKBOOK:
         what = "tệp nén .zip" if kind == "zip" else "thư điện tử"
         return None, [Problem(name, f"Tệp '{label(name)}' là {what}, không phải một sổ đề xuất — hãy đặt vào inbox/ "
                                     "để chương trình tự mở các sổ bên trong.", ERROR, "container")]

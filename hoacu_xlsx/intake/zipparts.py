@@ -182,22 +182,41 @@ def _inspect_ooxml(zf: zipfile.ZipFile, name: str, ctx: Ctx) -> str:
 
 
 def _inspect_odf(zf: zipfile.ZipFile, name: str, ctx: Ctx) -> str | None:
-    """An OpenDocument package: 'ods' when it is a spreadsheet (checked), refused otherwise."""
+    """An OpenDocument package: 'ods' when it is a spreadsheet, 'odt' for a text (both checked), refused otherwise."""
     mime = inflate(zf, zf.getinfo("mimetype"), name, ctx, cap=1024).strip()
     if mime.startswith(b"application/vnd.oasis.opendocument.spreadsheet"):
         for info in zf.infolist():
             if info.filename != "mimetype":
                 _scan_member(zf, info, name, "ods", ctx)
         return "ods"
-    if b"opendocument.text" in mime:
-        raise not_workbook(name, "văn bản LibreOffice Writer")
+    if mime == b"application/vnd.oasis.opendocument.text":
+        return _check_material(zf, name, ctx, "odt")
     if b"opendocument" in mime:
         raise not_workbook(name, "tệp LibreOffice không phải bảng tính")
     return None
 
 
+def macro_document(name: str) -> Refused:
+    return Refused(f"Văn bản '{label(name)}' có macro — tài liệu kinh nghiệm không cần macro nên tệp không được "
+                   "giữ; đề nghị đơn vị lưu lại dạng .docx (Word Document) hoặc .pdf rồi gửi lại.", "material_macro")
+
+
+def _check_material(zf: zipfile.ZipFile, name: str, ctx: Ctx, fmt: str) -> str:
+    """A write-up (.docx / .odt), kept for the officer and never parsed: every part inflated against the
+    zip-bomb caps and scanned for DTDs (a hostile file must not reach the officer's Word); no macros."""
+    names = [i.filename for i in zf.infolist()]
+    if any(n.lower() == "word/vbaproject.bin" or n.startswith(("Basic/", "Scripts/")) for n in names):
+        raise macro_document(name)
+    for info in zf.infolist():
+        part = _scan_member(zf, info, name, "document", ctx)
+        if part is not None and info.filename == "[Content_Types].xml" and b"macroEnabled" in part:
+            raise macro_document(name)
+    return fmt
+
+
 def inspect_zip(data: bytes, name: str, ctx: Ctx) -> tuple[str | None, list[Problem]]:
-    """A zip: an OOXML or ODS workbook (checked, returns its format) or a plain container (returns None)."""
+    """A zip: an OOXML or ODS workbook or a .docx/.odt write-up (checked, returns its format) or a plain
+    container (returns None)."""
     zf = open_zip(data, name, ctx.limits)
     names = {i.filename for i in zf.infolist()}
     if "xl/workbook.xml" in names:
@@ -208,7 +227,7 @@ def inspect_zip(data: bytes, name: str, ctx: Ctx) -> tuple[str | None, list[Prob
     if "mimetype" in names and (fmt := _inspect_odf(zf, name, ctx)):
         return fmt, []
     if "word/document.xml" in names:
-        raise not_workbook(name, "văn bản Word")
+        return _check_material(zf, name, ctx, "docx"), []
     if "ppt/presentation.xml" in names:
         raise not_workbook(name, "tệp PowerPoint")
     if "[Content_Types].xml" in names and any(n.startswith("xl/") for n in names):
