@@ -21,6 +21,7 @@ from typing import Any
 
 from hoacu_xlsx import fields as F
 from hoacu_xlsx import meta as M
+from hoacu_xlsx.cells import a1, col_index, col_letter, parse_a1  # noqa: F401 - re-exported (reader.a1 ...)
 from hoacu_xlsx import messages as T
 from hoacu_xlsx.catalogue import Assignment, Catalogue, Unit
 from hoacu_xlsx.normalize import fold_key
@@ -164,28 +165,6 @@ def _calamine_message(exc: Exception) -> str:
 
 
 # --------------------------------------------------------------------------- grid helpers
-
-
-def col_letter(c: int) -> str:
-    s = ""
-    c += 1
-    while c:
-        c, rem = divmod(c - 1, 26)
-        s = chr(65 + rem) + s
-    return s
-
-
-def col_index(letter: str) -> int:
-    n = 0
-    for ch in letter.upper():
-        if not "A" <= ch <= "Z":
-            raise ValueError(letter)
-        n = n * 26 + ord(ch) - 64
-    return n - 1
-
-
-def a1(r: int, c: int) -> str:
-    return f"{col_letter(c)}{r + 1}"
 
 
 class Grid:
@@ -478,9 +457,8 @@ def _locate_table(grids: list[Grid], a: Assignment, lay: M.SheetLayout | None, f
                                       cells=f"{a1(r1, c1)}:{a1(r2, c2)}"))
     if lay:
         for key, ref in lay.preparer.items():
-            m = re.match(r"^([A-Z]+)(\d+)$", ref)
-            if m:
-                r, c = int(m.group(2)) - 1, col_index(m.group(1))
+            if re.match(r"^[A-Z]+\d+$", ref):
+                r, c = parse_a1(ref)
                 if table.header_row != lay.header_row:
                     r += table.header_row - lay.header_row
                 v = g.get(r, c)

@@ -18,6 +18,7 @@ import codecs
 import re
 
 from hoacu_xlsx import messages as T
+from hoacu_xlsx.cells import col_index
 from hoacu_xlsx.intake.incoming import Refused, refusal, thousands
 from hoacu_xlsx.intake.limits import Limits, check_box
 
@@ -46,10 +47,8 @@ _MAX_CARRY = 8 * 2**20
 
 
 def _col_number(letters: bytes) -> int:
-    n = 0
-    for ch in letters.upper():
-        n = n * 26 + ch - 64
-    return n
+    """1-based column number of the letters of a cell reference (b'A' -> 1)."""
+    return col_index(letters) + 1
 
 
 class PartScanner:
