@@ -13,8 +13,13 @@ from pathlib import Path
 from typing import Callable
 
 
-def temp_name(path: Path) -> Path:
-    """A hidden temporary name beside ``path`` (same folder, so the rename is atomic)."""
+def temp_name(path: Path, keep_suffix: bool = False) -> Path:
+    """A hidden temporary name beside ``path`` (same folder, so the rename is atomic).
+
+    ``keep_suffix``: end it with ``path``'s suffix ('.x.123.tmp.xlsx') for writers that go by it.
+    """
+    if keep_suffix:
+        return path.with_name(f".{path.stem}.{os.getpid()}.tmp{path.suffix}")
     return path.with_name(f".{path.name}.{os.getpid()}.tmp")
 
 
@@ -49,15 +54,20 @@ def remove_quietly(path: Path) -> None:
         pass
 
 
-def write_atomically(path: Path, write_fn: Callable[[Path], None]) -> None:
+def write_atomically(path: Path, write_fn: Callable[[Path], object], *, keep_suffix: bool = False) -> None:
     """Call ``write_fn(tmp)`` to write the whole new content, then replace ``path`` with it.
 
     On any failure the temporary file is removed and ``path`` is left as it was.
     """
-    tmp = temp_name(path)
+    tmp = temp_name(path, keep_suffix)
     try:
         write_fn(tmp)
         replace_file(tmp, path)
     except BaseException:
         remove_quietly(tmp)
         raise
+
+
+def write_bytes(path: Path, data: bytes) -> None:
+    """Replace ``path`` with ``data`` in one step (see :func:`write_atomically`)."""
+    write_atomically(path, lambda tmp: tmp.write_bytes(data))

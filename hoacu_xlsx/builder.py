@@ -17,12 +17,13 @@ from pathlib import Path
 from typing import Any
 
 import xlsxwriter
-from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 from xlsxwriter.worksheet import Worksheet
 
 from hoacu_xlsx import fields as F
 from hoacu_xlsx import meta as M
+from hoacu_xlsx.atomic import write_atomically
 from hoacu_xlsx.catalogue import Assignment, Catalogue, Unit
+from hoacu_xlsx.cells import a1, col_letter
 from hoacu_xlsx.printing import DEFAULT_FONT, setup_print
 from hoacu_xlsx.template import Style
 
@@ -74,9 +75,17 @@ def build_workbook(path: Path, catalogue: Catalogue, unit: Unit, style: Style, t
     ``prefill`` (assignment id -> rows of field values) writes rows as if a unit had typed
     them: the benchmarks and tests use it to make returned workbooks in bulk.
     """
+    meta: list[M.Meta] = []
+    write_atomically(path, lambda tmp: meta.append(_write_book(tmp, catalogue, unit, style, token, generated_at,
+                                                               prefill, preparer)))
+    return meta[0]
+
+
+def _write_book(tmp: Path, catalogue: Catalogue, unit: Unit, style: Style, token: str, generated_at: str,
+                prefill: dict[str, list[dict[str, Any]]] | None, preparer: dict[str, str] | None) -> M.Meta:
+    """The workbook's whole content, written to the temporary ``tmp``."""
     assignments = catalogue.assignments_of(unit.id)
     duties = [a for a in catalogue.assignments_of(unit.id, nominations_only=False) if not a.nominations]
-    tmp = path.with_name(path.name + ".tmp")
     wb = xlsxwriter.Workbook(str(tmp), {"strings_to_formulas": False, "strings_to_urls": False,
                                          "strings_to_numbers": False, "in_memory": True,
                                          "default_format_properties": DEFAULT_FONT})
@@ -104,7 +113,6 @@ def build_workbook(path: Path, catalogue: Catalogue, unit: Unit, style: Style, t
     if entry_sheets:
         entry_sheets[0][1].activate()
     wb.close()
-    tmp.replace(path)
     return meta
 
 
@@ -272,7 +280,7 @@ def _write_lists(ws: Any, c: Catalogue, assignments: list[Assignment]) -> dict[s
                 ws.write_string(0, col, f"{name}:{a.id}" if name == "kinds" else name)
                 for i, v in enumerate(values, start=1):
                     ws.write_string(i, col, v)
-                letter = xl_col_to_name(col)
+                letter = col_letter(col)
                 written[values] = f"={LISTS_SHEET}!${letter}$2:${letter}${len(values) + 1}"
                 col += 1
             refs[a.id][name] = written[values]
@@ -316,7 +324,7 @@ def _write_entry_sheet(ws: Any, ctx: _Ctx, a: Assignment, lists: dict[str, Any],
     hr = HEADER_ROW - 1                  # 0-based header row
     first, last = hr + 1, hr + DATA_ROWS  # 0-based data rows
     layout = M.SheetLayout(a.id, entry_sheet_name(a), HEADER_ROW,
-                           {fd.key: xl_col_to_name(col_of[fd.key]) for fd in fields},
+                           {fd.key: col_letter(col_of[fd.key]) for fd in fields},
                            first + 1, last + 1)
     _entry_top(ws, ctx, a, preparer, layout)
     _entry_status(ws, ctx, col_of, check_col, first, last)
@@ -359,15 +367,15 @@ def _entry_top(ws: Any, ctx: _Ctx, a: Assignment, preparer: dict[str, str],
             ws.write_string(row, i1, preparer[key], fmt)
         else:
             ws.write_blank(row, i1, None, fmt)
-        layout.preparer[key] = xl_rowcol_to_cell(row, i1)
+        layout.preparer[key] = a1(row, i1)
 
 
 def _entry_status(ws: Any, ctx: _Ctx, col_of: dict[str, int], check_col: int, first: int, last: int) -> None:
     """The live 'Tình trạng' cell and the colour legend (red / yellow / grey)."""
     f = ctx.fmts
-    ten_col = xl_col_to_name(col_of["ten"])
-    loai_col = xl_col_to_name(col_of["loai_dien_hinh"])
-    cnt_letter = xl_col_to_name(check_col + 1)
+    ten_col = col_letter(col_of["ten"])
+    loai_col = col_letter(col_of["loai_dien_hinh"])
+    cnt_letter = col_letter(check_col + 1)
     rng = lambda L: f"${L}${first + 1}:${L}${last + 1}"  # noqa: E731
     empty = "Chưa nhập điển hình nào (cần ít nhất 01 điển hình cho mục này)"
     status = (f'=IF(COUNTA({rng(ten_col)})+COUNTA({rng(loai_col)})=0,"{empty}",'
@@ -376,7 +384,7 @@ def _entry_status(ws: Any, ctx: _Ctx, col_of: dict[str, int], check_col: int, fi
     _span(ws, STATUS_ROW, 3, 4, "Tình trạng:", f.get("label"))
     ws.merge_range(STATUS_ROW, 5, STATUS_ROW, 9, "", f.get("status"))
     ws.write_formula(STATUS_ROW, 5, status, f.get("status"), empty)
-    status_cell = xl_rowcol_to_cell(STATUS_ROW, 5)
+    status_cell = a1(STATUS_ROW, 5)
     ws.conditional_format(status_cell, {"type": "text", "criteria": "begins with", "value": "Còn thiếu",
                                         "format": f.wb.add_format({"font_color": "#C00000"})})
     ws.conditional_format(status_cell, {"type": "text", "criteria": "begins with", "value": "Đã đủ",
@@ -415,15 +423,15 @@ def _entry_table(ws: Any, ctx: _Ctx, a: Assignment, fields: list[F.Field], col_o
             "year": f.get("input", locked=False, num_format="0", align="center"), "other": f.get("input", locked=False)}
     kind_of = {fd.key: ("criterion" if fd.criterion else "text" if fd.kind in ("phone", "text", "long")
                         else fd.kind if fd.kind == "year" else "other") for fd in fields}
-    first_in, last_in = xl_col_to_name(1), xl_col_to_name(len(fields))
-    loai_col = xl_col_to_name(col_of["loai_dien_hinh"])
-    cnt_letter = xl_col_to_name(count_col)
+    first_in, last_in = col_letter(1), col_letter(len(fields))
+    loai_col = col_letter(col_of["loai_dien_hinh"])
+    cnt_letter = col_letter(count_col)
     terms = []
     for fd in fields:
         req_kinds = {k.id for k in a.nominee_kinds if F.field_required(fd, a, k.id, k.base)}
         if req_kinds:
             cond = _kind_condition(a, req_kinds, f"${loai_col}{{r}}")
-            terms.append(f'({xl_col_to_name(col_of[fd.key])}{{r}}="")' + (f"*({cond})" if cond else ""))
+            terms.append(f'({col_letter(col_of[fd.key])}{{r}}="")' + (f"*({cond})" if cond else ""))
     count_tpl = "+".join(terms) or "0"
     for r in range(first, last + 1):
         rn = r + 1
@@ -455,13 +463,13 @@ def _entry_highlights(ws: Any, ctx: _Ctx, a: Assignment, fields: list[F.Field], 
     """Conditional formats: not applicable criteria (grey), missing required (red), recommended (yellow)."""
     f = ctx.fmts
     row1 = first + 1
-    loai_col = xl_col_to_name(col_of["loai_dien_hinh"])
-    first_in, last_in = xl_col_to_name(1), xl_col_to_name(len(fields))
+    loai_col = col_letter(col_of["loai_dien_hinh"])
+    first_in, last_in = col_letter(1), col_letter(len(fields))
     na_fmt = f.wb.add_format(f.raw("not_applicable"))
     miss_fmt = f.wb.add_format(f.raw("missing"))
     rec_fmt = f.wb.add_format(f.raw("recommended"))
     for fd in fields:
-        L = xl_col_to_name(col_of[fd.key])
+        L = col_letter(col_of[fd.key])
         area = f"{L}{row1}:{L}{last + 1}"
         if fd.criterion:
             na_kinds = {k.id for k in a.nominee_kinds} - set(fd.criterion.applies_to)

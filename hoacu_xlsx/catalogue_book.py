@@ -10,7 +10,6 @@ Reading reports every mistake at once, pyxform style: ``[Đơn vị, dòng 7] �
 from __future__ import annotations
 
 import difflib
-import os
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -18,7 +17,8 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from hoacu_xlsx.catalogue import (BASES, KINDS, REVIEW_RESULTS, VILLAGE_KIND, Catalogue, CatalogueError,
+from hoacu_xlsx.atomic import write_atomically
+from hoacu_xlsx.catalogue import (KINDS, VILLAGE_KIND, Catalogue, CatalogueError,
                                   CatalogueProblem, is_village_kind)
 from hoacu_xlsx.normalize import fold_key
 
@@ -196,16 +196,18 @@ def write(catalogue: Catalogue, path: str | Path) -> Path:
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.tmp.xlsx")
-    wb = xlsxwriter.Workbook(str(tmp), {"strings_to_formulas": False, "strings_to_urls": False,
-                                        "strings_to_numbers": False})
-    fmt = _formats(wb)
-    _write_guide(wb, fmt)
-    _write_round(wb, fmt, catalogue)
-    for sheet, cols in TABLES.items():
-        _write_table(wb, fmt, sheet, cols, _rows(sheet, catalogue))
-    wb.close()
-    os.replace(tmp, path)
+
+    def write_book(tmp: Path) -> None:
+        wb = xlsxwriter.Workbook(str(tmp), {"strings_to_formulas": False, "strings_to_urls": False,
+                                            "strings_to_numbers": False})
+        fmt = _formats(wb)
+        _write_guide(wb, fmt)
+        _write_round(wb, fmt, catalogue)
+        for sheet, cols in TABLES.items():
+            _write_table(wb, fmt, sheet, cols, _rows(sheet, catalogue))
+        wb.close()
+
+    write_atomically(path, write_book, keep_suffix=True)
     return path
 
 
@@ -346,7 +348,7 @@ def _write_table(wb: Any, fmt: dict[str, Any], sheet: str, cols: tuple[Col, ...]
 
 
 def _ref(sheet: str, cols: tuple[Col, ...], key: str) -> str:
-    from hoacu_xlsx.reader import col_letter
+    from hoacu_xlsx.cells import col_letter
 
     letter = col_letter([c.key for c in cols].index(key))
     return f"='{sheet}'!${letter}$2:${letter}${MAX_ROWS + 1}"
@@ -360,7 +362,7 @@ def _table_checks(sheet: str, cols: tuple[Col, ...]) -> dict[str, dict[str, Any]
     items = {"validate": "list", "source": _ref(ITEMS, ITEM_COLS, "item"), "error_type": "warning",
              "error_title": "Mục chưa có", "error_message": "Số mục này chưa có trong trang Nhiệm vụ."}
     if sheet == UNITS:
-        from hoacu_xlsx.reader import col_letter
+        from hoacu_xlsx.cells import col_letter
 
         a = col_letter(0)
         return {"id": {"validate": "custom", "value": f"=COUNTIF(${a}$2:${a}${MAX_ROWS + 1},{a}2)<=1",

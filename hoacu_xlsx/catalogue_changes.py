@@ -10,7 +10,6 @@ an added item, criterion or nominee kind does not (those units need the new work
 from __future__ import annotations
 
 import json
-import os
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -37,9 +36,9 @@ def snapshot_path(c: Catalogue, outdir: Path) -> Path:
 
 def save(c: Catalogue, outdir: Path) -> None:
     path = snapshot_path(c, outdir)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(snapshot(c), ensure_ascii=False, indent=1), encoding="utf-8")
-    os.replace(tmp, path)
+    from hoacu_xlsx.atomic import write_bytes
+
+    write_bytes(path, json.dumps(snapshot(c), ensure_ascii=False, indent=1).encode("utf-8"))
 
 
 def previous(c: Catalogue, outdir: Path) -> dict[str, Any] | None:

@@ -8,12 +8,12 @@ itself stays in reports/ and prints from Excel with the same page setup.
 
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from hoacu_xlsx.atomic import remove_quietly, replace_file, temp_name
 from hoacu_xlsx.report_figures import RoundFigures
 
 SHEET = "Tổng quan"
@@ -40,7 +40,7 @@ def write_workbook(fig: RoundFigures, issuer: str, dst: Path) -> Path:
     import xlsxwriter
 
     items = fig.nomination_items
-    tmp = dst.with_name(f".{dst.stem}.{os.getpid()}.tmp.xlsx")
+    tmp = temp_name(dst, keep_suffix=True)
     wb = xlsxwriter.Workbook(str(tmp), {"strings_to_formulas": False, "strings_to_numbers": False})
     base = {"font_name": "Times New Roman", "font_size": 11}
     title = wb.add_format({**base, "bold": True, "font_size": 15})
@@ -92,8 +92,12 @@ def write_workbook(fig: RoundFigures, issuer: str, dst: Path) -> Path:
     ws.set_margins(left=0.6, right=0.6, top=0.6, bottom=0.6)
     ws.fit_to_pages(1, 1)
     ws.hide_gridlines(2)
-    wb.close()
-    os.replace(tmp, dst)
+    try:
+        wb.close()
+        replace_file(tmp, dst)
+    except BaseException:
+        remove_quietly(tmp)
+        raise
     return dst
 
 

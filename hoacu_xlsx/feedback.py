@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
 import re
 import zipfile
 from pathlib import Path
 from typing import Any
 
 from hoacu_xlsx import picture as P
+from hoacu_xlsx.atomic import write_atomically
+from hoacu_xlsx.cells import col_letter
 from hoacu_xlsx.printing import setup_print_openpyxl
 from hoacu_xlsx.problems import SEVERITY_LABEL, Problem
 from hoacu_xlsx.store import Store
@@ -119,13 +120,7 @@ def _write_one(path: Path, pic: P.Picture, st: P.UnitStatus, entry: P.FileEntry,
         other.sheet_view.tabSelected = False
     wb.properties.keywords = sig
     wb.properties.title = f"Phản hồi – {st.unit.name}"
-    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp.xlsx")
-    try:
-        wb.save(tmp)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+    write_atomically(path, wb.save, keep_suffix=True)
 
 
 _SUMMARY_WIDTHS = (5, 10, 12, 7, 20, 52)   # STT, Mức độ, Trang, Ô, Giá trị, Nội dung: A4 portrait at >= 8 pt
@@ -169,7 +164,7 @@ def _write_summary(ws: Any, pic: P.Picture, st: P.UnitStatus, entry: P.FileEntry
             _set_text(ws.cell(r, i), text)
             ws.cell(r, i).font, ws.cell(r, i).alignment = body, wrap
     for i, w in enumerate(_SUMMARY_WIDTHS):
-        ws.column_dimensions[chr(65 + i)].width = w
+        ws.column_dimensions[col_letter(i)].width = w
     setup_print_openpyxl(ws, title=f"{st.unit.name} — {SUMMARY_SHEET}", landscape=False,
                          repeat_rows=(head - 1, head - 1), widths=_SUMMARY_WIDTHS)
 

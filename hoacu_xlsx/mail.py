@@ -223,12 +223,9 @@ def draft_for(catalogue: Catalogue, unit: Unit, workbook: Path, *, now: datetime
 
 def _write(path: Path, msg: EmailMessage) -> Path:
     """Write atomically: a half-written .eml must never be sent or opened."""
-    tmp = path.with_name(path.name + ".tmp")
-    try:
-        tmp.write_bytes(msg.as_bytes(policy=policy.SMTP))
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    from hoacu_xlsx.atomic import write_bytes
+
+    write_bytes(path, msg.as_bytes(policy=policy.SMTP))
     return path
 
 

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from hoacu_xlsx import master as MS
-from hoacu_xlsx.reader import a1
+from hoacu_xlsx.cells import a1, col_index, parse_a1
 
 STALE_LOCK_HOURS = 12
 
@@ -247,19 +247,10 @@ def _dashboard_edits(name: str, rows: list[list[Any]], check: int) -> list[tuple
             elif now:
                 out.append((name, addr, now))
     for addr in written:   # a written cell emptied by hand lies outside the rows read only if trailing
-        r, c = _rc(addr)
+        r, c = parse_a1(addr)
         if r >= len(rows) or c >= len(rows[r]):
             out.append((name, addr, ""))
     return out
-
-
-def _rc(addr: str) -> tuple[int, int]:
-    m = re.match(r"([A-Z]+)(\d+)", addr)
-    assert m
-    c = 0
-    for ch in m.group(1):
-        c = c * 26 + ord(ch) - 64
-    return int(m.group(2)) - 1, c - 1
 
 
 # --------------------------------------------------------------------------- sheets the officer added
@@ -319,13 +310,10 @@ def _trimmed(path: Path, keep: set[str]) -> bytes:
 
 
 def _describe(ws: Any, cached: list[list[Any]]) -> MS.AddedSheet:
-    from openpyxl.utils import column_index_from_string
-
     sheet = MS.AddedSheet(ws.title)
     for letter, dim in ws.column_dimensions.items():
         if dim.width and (dim.customWidth or dim.width != 13):
-            for c in range((dim.min or column_index_from_string(letter)), (dim.max or column_index_from_string(letter))
-                           + 1):
+            for c in range(dim.min or col_index(letter) + 1, (dim.max or col_index(letter) + 1) + 1):
                 if c <= 200:
                     sheet.widths[c - 1] = float(dim.width)
     for r, dim in ws.row_dimensions.items():

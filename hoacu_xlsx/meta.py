@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from hoacu_xlsx.messages import reason
+
 SHEET = "_meta"
 FORMAT_VERSION = "1"
 
@@ -84,7 +86,7 @@ def parse_rows(rows: list[list[object]]) -> Meta:
         kv.setdefault(key, value)
     missing = [k for k in REQUIRED_KEYS if not kv.get(k)]
     if missing:
-        raise MetaError(f"trang _meta thiếu khóa: {', '.join(missing)}")
+        raise MetaError(reason("meta.missing_keys", keys=", ".join(missing)))
     ids = [a.strip() for a in kv["assignment_ids"].split(",") if a.strip()]
     meta = Meta(
         format_version=kv["format_version"],

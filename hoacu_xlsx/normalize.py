@@ -15,6 +15,8 @@ import re
 import unicodedata
 from datetime import date, datetime, timedelta
 
+from hoacu_xlsx.messages import reason
+
 # --------------------------------------------------------------------------- text
 
 _SPACES = re.compile(r"[\s\u00a0\u1680\u2000-\u200b\u202f\u205f\u3000\ufeff]+")
@@ -249,11 +251,11 @@ def parse_year(value: object) -> int | None:
     if isinstance(value, (datetime, date)):
         return value.year
     if isinstance(value, bool):
-        raise ValueError("năm sinh không hợp lệ")
+        raise ValueError(reason("value.year"))
     if isinstance(value, (int, float)):
         if float(value).is_integer():
             return int(value)
-        raise ValueError("năm sinh phải là số nguyên")
+        raise ValueError(reason("value.year_fraction"))
     text = clean_text(value)
     if not text:
         return None
@@ -262,7 +264,7 @@ def parse_year(value: object) -> int | None:
     try:
         return parse_date(text).year  # type: ignore[union-attr]
     except (ValueError, AttributeError):
-        raise ValueError(f"'{text}' không phải năm sinh (ghi 4 chữ số, ví dụ 1985)") from None
+        raise ValueError(reason("value.year_text", text=text)) from None
 
 
 def parse_phone(value: object) -> str | None:
@@ -271,7 +273,7 @@ def parse_phone(value: object) -> str | None:
         return None
     if isinstance(value, float):
         if not value.is_integer():
-            raise ValueError("số điện thoại không hợp lệ")
+            raise ValueError(reason("value.phone"))
         value = int(value)
     text = clean_text(value)
     if not text:
@@ -282,11 +284,11 @@ def parse_phone(value: object) -> str | None:
     elif digits.startswith("84") and len(digits) in (11, 12):
         digits = "0" + digits[2:]
     if not digits.isdigit():
-        raise ValueError(f"'{text}' không phải số điện thoại")
+        raise ValueError(reason("value.phone_text", text=text))
     if not digits.startswith("0") and len(digits) in (9, 10):
         digits = "0" + digits
     if not 10 <= len(digits) <= 11:
-        raise ValueError(f"'{text}' không đủ số (số di động có 10 chữ số)")
+        raise ValueError(reason("value.phone_short", text=text))
     return digits
 
 
@@ -304,7 +306,7 @@ def parse_date(value: object, *, epoch_1904: bool = False) -> date | None:
         return value
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         if not 1 <= value < 2958466:
-            raise ValueError("số ngày không hợp lệ")
+            raise ValueError(reason("value.date_serial"))
         base = _EXCEL_EPOCH_1904 if epoch_1904 else _EXCEL_EPOCH
         return base + timedelta(days=int(value))
     text = clean_text(value).lower()
@@ -318,13 +320,13 @@ def parse_date(value: object, *, epoch_1904: bool = False) -> date | None:
     elif m := re.fullmatch(r"(\d{1,2})[-/.](\d{1,2})[-/.](\d{2,4})", text):
         d, mo, y = map(int, m.groups())
     else:
-        raise ValueError(f"'{value}' không phải ngày (ghi dạng dd/mm/yyyy)")
+        raise ValueError(reason("value.date_text", text=value))
     if y < 100:
         y += 2000 if y < 70 else 1900
     try:
         return date(y, mo, d)
     except ValueError:
-        raise ValueError(f"'{value}' không phải ngày hợp lệ") from None
+        raise ValueError(reason("value.date_invalid", text=value)) from None
 
 
 # --------------------------------------------------------------------------- formula-looking text

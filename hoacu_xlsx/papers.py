@@ -8,7 +8,6 @@ one step, and every failure comes back as a Vietnamese message naming the file.
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from hoacu_xlsx import picture as P
+from hoacu_xlsx.atomic import replace_file, temp_name
 from hoacu_xlsx.catalogue import Catalogue
 from hoacu_xlsx.report_figures import GROUPS, Chosen, RoundFigures
 
@@ -203,7 +203,7 @@ def render_docx(template: Path, ctx: dict[str, Any], dst: Path) -> Path:
     import jinja2
     from docxtpl import DocxTemplate
 
-    tmp = dst.with_name(f".{dst.stem}.{os.getpid()}.tmp.docx")
+    tmp = temp_name(dst, keep_suffix=True)
     try:
         tpl = DocxTemplate(str(template))
         tpl.render(ctx, jinja_env=_jinja_env(), autoescape=True)
@@ -225,7 +225,7 @@ def render_docx(template: Path, ctx: dict[str, Any], dst: Path) -> Path:
 
 def _replace(tmp: Path, dst: Path) -> None:
     try:
-        os.replace(tmp, dst)
+        replace_file(tmp, dst)
     except OSError as exc:
         _remove(tmp)
         raise PapersError(f"Không thay được '{dst}' ({exc.strerror or exc}): tệp có thể đang mở trong Word/Excel. "
@@ -243,7 +243,7 @@ def write_list_xlsx(catalogue: Catalogue, ctx: dict[str, Any], dst: Path) -> Pat
     """The list for Excel: A4 landscape, header row repeated, 1 page wide, page numbers in the footer."""
     import xlsxwriter
 
-    tmp = dst.with_name(f".{dst.stem}.{os.getpid()}.tmp.xlsx")
+    tmp = temp_name(dst, keep_suffix=True)
     try:
         wb = xlsxwriter.Workbook(str(tmp), {"strings_to_formulas": False, "strings_to_numbers": False,
                                             "strings_to_urls": False})

@@ -21,9 +21,11 @@ from typing import Any
 
 from hoacu_xlsx import fields as F
 from hoacu_xlsx import meta as M
+from hoacu_xlsx.cells import a1, col_index, col_letter, parse_a1  # noqa: F401 - re-exported (reader.a1 ...)
+from hoacu_xlsx import messages as T
 from hoacu_xlsx.catalogue import Assignment, Catalogue, Unit
 from hoacu_xlsx.normalize import fold_key
-from hoacu_xlsx.problems import ERROR, WARNING, Problem
+from hoacu_xlsx.problems import Problem
 
 READER_VERSION = 2      # 2: formula error values kept ({"$err": "#NAME?"})
 MAX_CELLS = 300_000      # per workbook; the intake already bounds the used range
@@ -79,7 +81,7 @@ def read_raw(data: bytes) -> dict[str, Any]:
                 sh = wb.get_sheet_by_name(md.name)
                 rows = sh.to_python(skip_empty_area=False)
             except Exception as exc:
-                raise ReadError(f"không đọc được trang '{md.name}' ({_calamine_message(exc)})") from None
+                raise ReadError(T.reason("read.sheet", sheet=md.name, reason=_calamine_message(exc))) from None
             cells = []
             for r, row in enumerate(rows):
                 for c, v in enumerate(row):
@@ -88,7 +90,7 @@ def read_raw(data: bytes) -> dict[str, Any]:
                     cells.append([r, c, _jsonable(v)])
             total += len(cells)
             if total > MAX_CELLS:
-                raise ReadError(f"tệp có quá nhiều ô dữ liệu (hơn {MAX_CELLS:,} ô)".replace(",", "."))
+                raise ReadError(T.reason("read.too_many_cells", limit=f"{MAX_CELLS:,}".replace(",", ".")))
             try:
                 merged = [[a[0], a[1], b[0], b[1]] for a, b in (sh.merged_cell_ranges or [])]
             except Exception:
@@ -159,35 +161,10 @@ def _merge_error_cells(z: Any, parts: dict[str, bytes], sheets: list[dict[str, A
 def _calamine_message(exc: Exception) -> str:
     """A Vietnamese reason for a python-calamine error; its English text never reaches the officer."""
     low = str(exc).lower()
-    if "password" in low or "encrypt" in low:
-        return "tệp được đặt mật khẩu — đơn vị cần gỡ mật khẩu rồi gửi lại"
-    return ("tệp bị hỏng hoặc không đúng định dạng bảng tính — đề nghị đơn vị mở tệp bằng Excel hoặc LibreOffice, "
-            "lưu lại dạng .xlsx rồi gửi lại")
+    return T.reason("read.password" if "password" in low or "encrypt" in low else "read.damaged")
 
 
 # --------------------------------------------------------------------------- grid helpers
-
-
-def col_letter(c: int) -> str:
-    s = ""
-    c += 1
-    while c:
-        c, rem = divmod(c - 1, 26)
-        s = chr(65 + rem) + s
-    return s
-
-
-def col_index(letter: str) -> int:
-    n = 0
-    for ch in letter.upper():
-        if not "A" <= ch <= "Z":
-            raise ValueError(letter)
-        n = n * 26 + ord(ch) - 64
-    return n - 1
-
-
-def a1(r: int, c: int) -> str:
-    return f"{col_letter(c)}{r + 1}"
 
 
 class Grid:
@@ -263,7 +240,7 @@ def _meta_of(grids: list[Grid]) -> tuple[M.Meta | None, str | None]:
                 return M.parse_rows([rows[r] for r in sorted(rows)]), None
             except M.MetaError as exc:
                 return None, str(exc)
-    return None, "không có trang _meta"
+    return None, T.reason("meta.missing")
 
 
 def _unit_name_in_sheets(grids: list[Grid]) -> str | None:
@@ -347,20 +324,15 @@ def locate(raw: dict[str, Any], catalogue: Catalogue, issued: dict[str, str], fi
     grids = [Grid(s) for s in raw["sheets"]]
     problems: list[Problem] = []
 
-    def warn(msg: str, code: str, **kw: Any) -> None:
-        problems.append(Problem(file, msg, WARNING, code, **kw))
-
-    def err(msg: str, code: str, **kw: Any) -> None:
-        problems.append(Problem(file, msg, ERROR, code, **kw))
+    def note(key: str, **kw: Any) -> None:
+        problems.append(T.problem(key, file, **kw))
 
     meta, meta_issue = _meta_of(grids)
     sheet_name = _unit_name_in_sheets(grids)
     if meta is not None and meta.year and meta.year != str(catalogue.year):
         # a workbook of another round (an old file resent, a unit's stale copy): reported, never credited
         owner = f" ({meta.unit_name})" if meta.unit_name else ""
-        err(f"Tệp '{file}' là sổ của đợt năm {meta.year}{owner}, không phải đợt năm {catalogue.year} đang tổng hợp; "
-            f"tệp không được tính. Nếu đơn vị gửi nhầm sổ cũ, đề nghị gửi lại sổ năm {catalogue.year}.",
-            "other_year", value=meta.year)
+        note("other_year", year=meta.year, owner=owner, current=catalogue.year, value=meta.year)
         return Located(None, None, meta, [], problems, sheet_name)
     sheet_unit = catalogue.unit_by_name(sheet_name) if sheet_name else None
     unit: Unit | None = catalogue.unit(force_unit) if force_unit else None
@@ -370,27 +342,22 @@ def locate(raw: dict[str, Any], catalogue: Catalogue, issued: dict[str, str], fi
         if token_unit and catalogue.unit(token_unit):
             unit, how = catalogue.unit(token_unit), "token"
             if meta.unit_id != token_unit:
-                warn(f"Trang _meta đã bị sửa: mã đơn vị '{meta.unit_id}' không khớp mã xác nhận của sổ "
-                     f"(phát cho {unit.name}). Nhận diện theo mã xác nhận.", "meta_edited", value=meta.unit_id)
+                note("meta_edited", meta_unit=meta.unit_id, unit=unit.name, value=meta.unit_id)
         elif catalogue.unit(meta.unit_id):
             unit, how = catalogue.unit(meta.unit_id), "meta"
             if issued:
-                warn("Mã xác nhận (token) trong trang _meta không có trong danh sách sổ đã phát; "
-                     "nhận diện theo mã đơn vị ghi trong _meta.", "unknown_token", value=meta.token)
+                note("unknown_token", value=meta.token)
         else:
-            meta_issue = f"mã đơn vị '{meta.unit_id}' trong trang _meta không có trong danh mục"
+            meta_issue = T.reason("meta.unknown_unit", unit_id=meta.unit_id)
     if unit is None:
         if sheet_unit is not None:
             unit, how = sheet_unit, "sheet"
-            warn(f"Không dùng được thông tin nhận diện ẩn ({meta_issue}); đã nhận diện đơn vị theo tên ghi trong "
-                 f"sổ: {sheet_unit.name}.", "identified_by_name", value=sheet_name)
+            note("identified_by_name", reason=meta_issue, unit=sheet_unit.name, value=sheet_name)
         elif file_unit_hint and catalogue.unit(file_unit_hint):
             unit, how = catalogue.unit(file_unit_hint), "filename"
-            warn(f"Không dùng được thông tin nhận diện ẩn ({meta_issue}); đã nhận diện đơn vị theo tên tệp: "
-                 f"{unit.name}.", "identified_by_filename")
+            note("identified_by_filename", reason=meta_issue, unit=unit.name)
         else:
-            err(f"Không xác định được đơn vị gửi sổ ({meta_issue}; không thấy tên đơn vị hợp lệ trong sổ). "
-                "Đề nghị đơn vị dùng đúng sổ đã được gửi.", "unidentified", value=sheet_name)
+            note("unidentified", reason=meta_issue, value=sheet_name)
             return Located(None, None, meta, [], problems, sheet_name)
 
     tables: list[Table] = []
@@ -400,11 +367,10 @@ def locate(raw: dict[str, Any], catalogue: Catalogue, issued: dict[str, str], fi
     for aid in wanted_ids:
         a = catalogue.assignment(aid)
         if a is None or not a.nominations:
-            err(f"Sổ có trang cho nhiệm vụ '{aid}' không có trong danh mục.", "unknown_assignment", value=aid)
+            note("unknown_assignment", assignment=aid, value=aid)
             continue
         if a not in held:
-            err(f"{unit.name} không được giao {a.heading}; dữ liệu của mục này không được tính.",
-                "assignment_not_held", value=aid)
+            note("assignment_not_held", unit=unit.name, heading=a.heading, value=aid)
             continue
         lay = meta.layouts.get(aid) if meta else None
         table = _locate_table(grids, a, lay, file, unit, problems, used)
@@ -413,7 +379,7 @@ def locate(raw: dict[str, Any], catalogue: Catalogue, issued: dict[str, str], fi
             used.add(table.sheet)
     for a in held:
         if a.id not in wanted_ids:
-            warn(f"Sổ không có trang cho {a.heading} (sổ cũ?).", "assignment_missing")
+            note("assignment_missing", heading=a.heading)
     for g in grids:
         if g.name in used or g.name == M.SHEET:
             continue
@@ -422,12 +388,10 @@ def locate(raw: dict[str, Any], catalogue: Catalogue, issued: dict[str, str], fi
         if _fold(g.name) == _fold("Hướng dẫn"):
             typed = [a1(r, c) for (r, c) in g.cells if c >= 3 or r > 200]
             if typed:
-                warn(f"Có dữ liệu nhập ở trang Hướng dẫn (ô {', '.join(typed[:5])}); trang này không được đọc — "
-                     "hãy nhập vào bảng của trang Mục.", "typed_on_instructions", sheet=g.name, cell=typed[0])
+                note("typed_on_instructions", cells=", ".join(typed[:5]), sheet=g.name, cell=typed[0])
             continue
         if g.cells:
-            warn(f"Trang thêm '{g.name}' không thuộc mẫu; nội dung của trang này không được đọc.", "extra_sheet",
-                 sheet=g.name)
+            note("extra_sheet", sheet=g.name)
     return Located(unit, how, meta, tables, problems, sheet_name)
 
 
@@ -446,31 +410,27 @@ def _locate_table(grids: list[Grid], a: Assignment, lay: M.SheetLayout | None, f
             if g is candidates[0] and len(hit[1]) >= len(F.fields_for(a)) - 2:
                 break
     if found is None:
-        problems.append(Problem(file, f"Không tìm thấy bảng của {a.heading} (trang '{lay.sheet if lay else ''}' "
-                                      "bị đổi tên, xóa hoặc mất dòng tiêu đề cột).", ERROR, "table_missing",
-                                unit.id, lay.sheet if lay else None))
+        problems.append(T.problem("table_missing", file, unit_id=unit.id, sheet=lay.sheet if lay else None,
+                                  heading=a.heading, layout_sheet=lay.sheet if lay else ""))
         return None
     g, hr, cols = found
     if lay and g.name != lay.sheet:
-        problems.append(Problem(file, f"Trang '{lay.sheet}' đã bị đổi tên thành '{g.name}'; vẫn đọc được.",
-                                WARNING, "sheet_renamed", unit.id, g.name))
+        problems.append(T.problem("sheet_renamed", file, unit_id=unit.id, sheet=g.name, old=lay.sheet))
     if lay and lay.header_row and hr + 1 != lay.header_row:
-        problems.append(Problem(file, f"Dòng tiêu đề cột đã dịch từ dòng {lay.header_row} sang dòng {hr + 1} "
-                                      "(có chèn/xóa dòng); vẫn đọc được.", WARNING, "rows_shifted", unit.id, g.name))
+        problems.append(T.problem("rows_shifted", file, unit_id=unit.id, sheet=g.name, old_row=lay.header_row,
+                                  new_row=hr + 1))
     if lay and lay.columns:
         moved = [k for k, c in cols.items() if k in lay.columns and lay.columns[k] != col_letter(c)]
         if moved:
-            problems.append(Problem(file, "Các cột đã bị chèn, xóa hoặc đổi chỗ; đã đọc theo tiêu đề cột.",
-                                    WARNING, "columns_moved", unit.id, g.name))
+            problems.append(T.problem("columns_moved", file, unit_id=unit.id, sheet=g.name))
     table = Table(a.id, g.name, hr + 1, {k: col_letter(c) for k, c in cols.items()})
     for fd in F.fields_for(a):
         if fd.key in cols or not (fd.required or fd.criterion or fd.recommended):
             continue
         blocking = bool(fd.required or fd.criterion)
-        problems.append(Problem(file, f"Thiếu cột '{fd.header}' (cột {'bắt buộc' if blocking else 'nên có'} đã bị "
-                                      "xóa). Đề nghị dùng lại sổ gốc hoặc khôi phục cột này.",
-                                ERROR if blocking else WARNING, "missing_column", unit.id, g.name,
-                                a1(hr, max(cols.values()) + 1), fd.header))
+        problems.append(T.problem("missing_column" if blocking else "missing_column/recommended", file,
+                                  unit_id=unit.id, sheet=g.name, cell=a1(hr, max(cols.values()) + 1),
+                                  value=fd.header, header=fd.header))
     # data rows
     field_cols = {c: k for k, c in cols.items()}
     known_cols = set(field_cols)
@@ -489,18 +449,16 @@ def _locate_table(grids: list[Grid], a: Assignment, lay: M.SheetLayout | None, f
     for r in sorted(rows):
         table.rows.append(TableRow(r + 1, rows[r], outside_table=r > last_offered))
     if stray:
-        problems.append(Problem(file, f"Có dữ liệu nằm ngoài các cột của bảng (ô {', '.join(sorted(stray)[:5])}); "
-                                      "không được đọc.", WARNING, "stray_cells", unit.id, g.name, sorted(stray)[0]))
+        problems.append(T.problem("stray_cells", file, unit_id=unit.id, sheet=g.name, cell=sorted(stray)[0],
+                                  cells=", ".join(sorted(stray)[:5])))
     for r1, c1, r2, c2 in g.merged:
         if r2 > r1 and r1 > hr and any(c in field_cols for c in range(c1, c2 + 1)):
-            problems.append(Problem(file, f"Các ô {a1(r1, c1)}:{a1(r2, c2)} bị gộp qua nhiều dòng; chỉ dòng đầu được "
-                                          "đọc. Hãy bỏ gộp ô và ghi mỗi điển hình một dòng.", WARNING, "merged_rows",
-                                    unit.id, g.name, a1(r1, c1)))
+            problems.append(T.problem("merged_rows", file, unit_id=unit.id, sheet=g.name, cell=a1(r1, c1),
+                                      cells=f"{a1(r1, c1)}:{a1(r2, c2)}"))
     if lay:
         for key, ref in lay.preparer.items():
-            m = re.match(r"^([A-Z]+)(\d+)$", ref)
-            if m:
-                r, c = int(m.group(2)) - 1, col_index(m.group(1))
+            if re.match(r"^[A-Z]+\d+$", ref):
+                r, c = parse_a1(ref)
                 if table.header_row != lay.header_row:
                     r += table.header_row - lay.header_row
                 v = g.get(r, c)

@@ -25,6 +25,7 @@ from multiprocessing.connection import Connection, wait
 from typing import Any, Iterator
 
 from hoacu_xlsx.catalogue import Catalogue
+from hoacu_xlsx.messages import reason
 
 Job = tuple[bytes, str, "str | None", list[dict]]          # data, name, sender, intake problems
 Result = tuple[dict[str, Any], "dict[str, Any] | None"]    # raw payload, examined (None without catalogue)
@@ -34,12 +35,8 @@ WINDOW = 128                 # files handed out or waiting to be yielded, at mos
 MEMORY_LIMIT = 1 << 30       # address space a worker may add to its size at start (POSIX)
 FILE_SECONDS = 60.0          # a normal workbook reads in milliseconds
 
-CRASHED = ("tệp làm chương trình đọc bị lỗi hoặc vượt quá bộ nhớ; đề nghị đơn vị mở tệp bằng Excel, lưu lại dạng "
-           ".xlsx rồi gửi lại")
-TIMED_OUT = ("tệp làm chương trình đọc chạy quá {seconds} giây; đề nghị đơn vị mở tệp bằng Excel, lưu lại dạng .xlsx "
-             "rồi gửi lại")
-ODS_UNREADABLE = ("bảng tính .ods này (thường do Gnumeric hoặc chương trình khác lưu) chưa đọc được — đề nghị đơn vị "
-                  "mở tệp bằng LibreOffice hoặc Excel và lưu lại dạng .xlsx rồi gửi lại")
+CRASHED = reason("read.crashed")
+ODS_UNREADABLE = reason("read.ods_unreadable")
 
 
 # --------------------------------------------------------------------------- in the worker
@@ -259,7 +256,7 @@ class _Pool:
                 yield outcome
                 continue
             self._replace(w)
-            msg = CRASHED if outcome == "crashed" else TIMED_OUT.format(seconds=f"{self.seconds:g}".replace(".", ","))
+            msg = CRASHED if outcome == "crashed" else reason("read.timed_out", seconds=f"{self.seconds:g}".replace(".", ","))
             yield index, _failed(jobs[index], msg, f"reader_{outcome}", self.catalogue, self.issued)
 
     def close(self) -> None:

@@ -16,12 +16,13 @@ before versions existed read 0 and have layout 1.
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Iterator
+
+from hoacu_xlsx.atomic import write_bytes
 
 STORE_DIR = "store"
 DB_NAME = "hoacu.sqlite3"
@@ -148,17 +149,6 @@ class MaterialRecord:
     sender: str | None
     archive: str | None
     copy: str | None = None
-
-
-def _fsync_dir(path: Path) -> None:
-    """Make a rename durable (POSIX); Windows has no directory handles to sync."""
-    if os.name == "nt":  # pragma: no cover - Windows
-        return
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 class StoreError(Exception):
@@ -298,13 +288,8 @@ class Store:
         dest = self.root / rel
         if not dest.exists():
             dest.parent.mkdir(parents=True, exist_ok=True)
-            tmp = dest.with_name(dest.name + f".{os.getpid()}.tmp")
-            with open(tmp, "wb") as fh:   # complete before it gets its name: a killed merge leaves no half copy
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())     # on disk before the ledger that points to it commits
-            os.replace(tmp, dest)
-            _fsync_dir(dest.parent)
+            # complete and on disk before it gets its name and before the ledger that points to it commits
+            write_bytes(dest, data)
         return rel.as_posix()
 
     def archived_bytes(self, rel: str) -> bytes | None:

@@ -14,6 +14,7 @@ from typing import Any
 
 from hoacu_xlsx import fields as F
 from hoacu_xlsx import identity as I
+from hoacu_xlsx import messages as T
 from hoacu_xlsx import normalize as N
 from hoacu_xlsx.catalogue import Assignment, Catalogue
 from hoacu_xlsx.problems import ERROR, WARNING, Problem
@@ -102,18 +103,18 @@ def _check_table(table: Table, a: Assignment, c: Catalogue, unit_id: str, file: 
             when = N.parse_date(cell_value(cell.value))
             prep["ngay_lap"] = when.strftime("%d/%m/%Y") if when else ""
         except ValueError:
-            out.problems.append(Problem(file, f"Ngày lập '{prep.get('ngay_lap')}' không đúng dạng ngày (dd/mm/yyyy).",
-                                        WARNING, "bad_date", unit_id, table.sheet, cell.ref, prep.get("ngay_lap")))
+            out.problems.append(T.problem("bad_date", file, unit_id=unit_id, sheet=table.sheet, cell=cell.ref,
+                                          value=prep.get("ngay_lap"), text=prep.get("ngay_lap")))
     if not prep.get("nguoi_lap"):
-        out.problems.append(Problem(file, "Chưa ghi họ tên người lập biểu (phía trên bảng).", WARNING,
-                                    "no_preparer", unit_id, table.sheet))
+        out.problems.append(T.problem("no_preparer", file, unit_id=unit_id, sheet=table.sheet))
     counted = 0
     for row in table.rows:
         probs: list[Problem] = []
 
-        def add(sev: str, code: str, msg: str, cell: Cell | None, value: Any = None) -> None:
-            probs.append(Problem(file, msg, sev, code, unit_id, table.sheet, cell.ref if cell else None,
-                                 None if value is None else str(value)[:200]))
+        def add(key: str, cell: Cell | None, value: Any = None, severity: str | None = None, **fields: Any) -> None:
+            probs.append(T.problem(key, file, severity=severity, unit_id=unit_id, sheet=table.sheet,
+                                   cell=cell.ref if cell else None,
+                                   value=None if value is None else str(value)[:200], **fields))
 
         values: dict[str, str] = {}
         broken: dict[str, str] = {}          # field key -> formula error value (#NAME?...)
@@ -124,8 +125,7 @@ def _check_table(table: Table, a: Assignment, c: Catalogue, unit_id: str, file: 
         if not any(values.values()) and not broken:
             continue
         if row.outside_table:
-            add(WARNING, "below_table", f"Dòng {row.row} nằm ngoài vùng bảng được chuẩn bị sẵn; vẫn được đọc, "
-                                        "lần sau hãy nhập trong bảng.", next(iter(row.cells.values())))
+            add("below_table", next(iter(row.cells.values())), row=row.row)
         kind_label = values.get("loai_dien_hinh", "")
         kind = None
         if kind_label:
@@ -133,10 +133,8 @@ def _check_table(table: Table, a: Assignment, c: Catalogue, unit_id: str, file: 
             kind = a.kind_by_label(kind_label)
             if kind is None:
                 other = [x.label for x in a.nominee_kinds]
-                add(ERROR, "kind_not_allowed",
-                    f"Loại điển hình '{values['loai_dien_hinh']}' không thuộc danh sách của mục này "
-                    f"({', '.join(other)}). Hãy chọn lại trong danh sách.", row.cells.get("loai_dien_hinh"),
-                    values["loai_dien_hinh"])
+                add("kind_not_allowed", row.cells.get("loai_dien_hinh"), values["loai_dien_hinh"],
+                    kind=values["loai_dien_hinh"], allowed=", ".join(other))
             else:
                 values["loai_dien_hinh"] = kind.label
         base = kind.base if kind else None
@@ -148,69 +146,60 @@ def _check_table(table: Table, a: Assignment, c: Catalogue, unit_id: str, file: 
                 applies = kind is None or kind.id in fd.criterion.applies_to
                 if not val:
                     if required:
-                        add(ERROR, "criterion_blank", f"Chưa đánh giá tiêu chí TC{fd.criterion.number} "
-                                                      f"({fd.criterion.short}) — chọn Đạt hoặc Chưa đạt.",
-                            cell or _ref(table, key, row.row))
+                        add("criterion_blank", cell or _ref(table, key, row.row), number=fd.criterion.number,
+                            short=fd.criterion.short)
                     continue
                 norm = folded_lists["answers"].get(N.fold_key(val))
                 if norm is None:
-                    add(ERROR, "not_in_list", f"Giá trị '{val}' ở tiêu chí TC{fd.criterion.number} không hợp lệ; "
-                                              "chỉ chọn Đạt hoặc Chưa đạt.", cell, val)
+                    add("not_in_list/criterion", cell, val, text=val, number=fd.criterion.number)
                     continue
                 values[key] = norm
                 if not applies:
-                    add(WARNING, "criterion_not_applicable",
-                        f"Tiêu chí TC{fd.criterion.number} không áp dụng cho loại '{kind.label}'; "  # type: ignore[union-attr]
-                        "giá trị này được bỏ qua.", cell, val)
+                    add("criterion_not_applicable", cell, val, number=fd.criterion.number,
+                        kind=kind.label)  # type: ignore[union-attr]
                 elif norm == F.CRITERION_NOT_MET:
-                    add(WARNING, "criterion_not_met",
-                        f"Tiêu chí TC{fd.criterion.number} ({fd.criterion.short}) được đánh giá 'Chưa đạt' — "
-                        "đề nghị xem lại việc đề xuất điển hình này.", cell, val)
+                    add("criterion_not_met", cell, val, number=fd.criterion.number, short=fd.criterion.short)
                 continue
             if key in broken:
-                add(ERROR if required or key in ("loai_dien_hinh", "ten") else WARNING, "formula_error",
-                    f"Ô có lỗi công thức {broken[key]} ở cột '{fd.header}': hãy xóa công thức và gõ trực tiếp giá trị.",
-                    cell, broken[key])
+                add("formula_error", cell, broken[key],
+                    severity=ERROR if required or key in ("loai_dien_hinh", "ten") else WARNING,
+                    error=broken[key], header=fd.header)
                 continue
             if not val:
                 if required or (key in ("loai_dien_hinh", "ten")):
-                    add(ERROR, "required_blank", f"Chưa điền '{fd.header}' (bắt buộc"
-                                                 + (f" với loại '{kind.label}'" if kind else "") + ").",
-                        cell or _ref(table, key, row.row))
+                    add("required_blank/kind" if kind else "required_blank", cell or _ref(table, key, row.row),
+                        header=fd.header, kind=kind.label if kind else "")
                 elif kind is not None and F.field_recommended(fd, kind.id, kind.base):
-                    add(WARNING, "recommended_blank", f"Nên điền '{fd.header}' để theo dõi, nhân rộng điển hình.",
-                        cell or _ref(table, key, row.row))
+                    add("recommended_blank", cell or _ref(table, key, row.row), header=fd.header)
                 continue
             lname = F.list_name(fd, c)
             if lname and key != "loai_dien_hinh":
                 norm = folded_lists[lname].get(N.fold_key(val))
                 if norm is None:
-                    sev = WARNING if lname == "villages" else ERROR
-                    add(sev, "not_in_list", f"Giá trị '{val}' ở cột '{fd.header}' không có trong danh sách chọn "
-                                            "(có thể do dán đè lên ô chọn). Hãy chọn lại trong danh sách.", cell, val)
+                    add("not_in_list", cell, val, severity=WARNING if lname == "villages" else ERROR, text=val,
+                        header=fd.header)
                 else:
                     values[key] = norm
             elif fd.kind == "year":
                 try:
                     y = N.parse_year(cell_value(cell.value) if cell else val)
                 except ValueError:
-                    add(ERROR, "bad_year", f"Năm sinh '{val}' không hợp lệ; ghi 4 chữ số, ví dụ 1985.", cell, val)
+                    add("bad_year", cell, val, text=val)
                     continue
                 if y is not None and not 1900 <= y <= c.year:
-                    add(ERROR, "bad_year", f"Năm sinh {y} nằm ngoài khoảng 1900–{c.year}.", cell, val)
+                    add("bad_year/range", cell, val, year=y, last=c.year)
                     continue
                 values[key] = str(y) if y is not None else ""
             elif fd.kind == "phone":
                 try:
                     values[key] = N.parse_phone(cell_value(cell.value) if cell else val) or ""
                 except ValueError:
-                    add(WARNING, "bad_phone", f"Số điện thoại '{val}' không hợp lệ.", cell, val)
+                    add("bad_phone", cell, val, text=val)
             elif key == "ten":
                 values[key] = N.display_name(val) if base != "tap_the" else val
             if len(values.get(key, "")) > MAX_TEXT:
                 values[key] = values[key][:MAX_TEXT]
-                add(WARNING, "too_long", f"Nội dung ở cột '{fd.header}' quá dài; chỉ giữ {MAX_TEXT:,} ký tự đầu."
-                    .replace(",", "."), cell)
+                add("too_long", cell, header=fd.header, limit=f"{MAX_TEXT:,}".replace(",", "."))
         errors = sum(p.is_error for p in probs)
         out.problems.extend(probs)
         name, year = values.get("ten", ""), values.get("nam_sinh", "")
@@ -222,9 +211,9 @@ def _check_table(table: Table, a: Assignment, c: Catalogue, unit_id: str, file: 
             base, errors, len(probs) - errors, {k: cl.ref for k, cl in row.cells.items()}, legacy))
         counted += errors == 0
     if not any(n.assignment_id == a.id for n in out.nominations) and not blocking_columns:
-        out.problems.append(Problem(file, f"Chưa có điển hình nào được đề xuất cho {a.heading} "
-                                          f"(cần ít nhất {a.quota:02d}).", ERROR, "no_nominations", unit_id,
-                                    table.sheet, f"{table.columns.get('ten', 'C')}{table.header_row + 1}"))
+        out.problems.append(T.problem("no_nominations", file, unit_id=unit_id, sheet=table.sheet,
+                                      cell=f"{table.columns.get('ten', 'C')}{table.header_row + 1}",
+                                      heading=a.heading, quota=a.quota))
 
 
 def _numbered(make: Any, seen: dict[str, int], unit_id: str, aid: str, name: str, year: str) -> str:
@@ -247,10 +236,9 @@ def _text(cell: Cell, file: str, unit_id: str, sheet: str, probs: list[Problem],
     if isinstance(v, str) and text:
         fixed, enc = N.fix_legacy(text)
         if enc:
-            label = {"tcvn3": "TCVN3 (ABC, phông .VnTime)", "vni": "VNI (phông VNI-Times)"}.get(enc, enc)
-            probs.append(Problem(file, f"Chữ gõ bằng bảng mã cũ {label}; đã chuyển sang Unicode thành '{fixed[:60]}'. "
-                                       "Đề nghị đơn vị dùng phông Unicode (Times New Roman).", WARNING,
-                                 "legacy_encoding", unit_id, sheet, cell.ref, text[:200]))
+            label = T.reason(f"encoding.{enc}") if f"encoding.{enc}" in T.REASONS else enc
+            probs.append(T.problem("legacy_encoding", file, unit_id=unit_id, sheet=sheet, cell=cell.ref,
+                                   value=text[:200], encoding=label, fixed=fixed[:60]))
             text = fixed
     return text
 
@@ -272,10 +260,9 @@ def cross_duplicates(nominations: list[Nomination]) -> list[Problem]:
         if first is None:
             seen[key] = n
             continue
-        where = f"{first.file} › trang '{first.sheet}' dòng {first.row}"
-        same_unit = first.unit_id == n.unit_id
-        msg = (f"'{n.values['ten']}' ({n.values.get('nam_sinh') or 'không rõ năm sinh'}) có thể trùng: được đề xuất "
-               f"hai lần, tại đây và tại {where}" + ("" if same_unit else f" (đơn vị {first.unit_id})") + ".")
-        out.append(Problem(n.file, msg, WARNING, "duplicate_person", n.unit_id, n.sheet,
-                           n.refs.get("ten"), n.values["ten"]))
+        out.append(T.problem("duplicate_person" if first.unit_id == n.unit_id else "duplicate_person/other_unit",
+                             n.file, unit_id=n.unit_id, sheet=n.sheet, cell=n.refs.get("ten"),
+                             value=n.values["ten"], name=n.values["ten"],
+                             born=n.values.get("nam_sinh") or T.reason("born.unknown"), first_file=first.file,
+                             first_sheet=first.sheet, first_row=first.row, first_unit=first.unit_id))
     return out

@@ -54,6 +54,16 @@ def copy_workdir(src: Path, dst: Path) -> Path:
     return dst
 
 
+OFFICE_FIXTURES = {"libreoffice", "lo_files"}   # fixtures that start LibreOffice (directly or not)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test using LibreOffice through any fixture, however deep, is marked ``libreoffice``."""
+    for item in items:
+        if OFFICE_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.libreoffice)
+
+
 @pytest.fixture(scope="session")
 def libreoffice():
     """The LibreOffice driver module, or skip when LibreOffice/python3-uno is missing."""

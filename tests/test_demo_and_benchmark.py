@@ -6,11 +6,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from python_calamine import CalamineWorkbook
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
+@pytest.mark.libreoffice
 def test_demo_round(tmp_path, libreoffice):
     out = tmp_path / "demo"
     r = subprocess.run([sys.executable, "-m", "hoacu_xlsx", "demo", "--out", str(out)], capture_output=True,

@@ -114,6 +114,7 @@ def test_oversize_file_is_refused_without_being_read(tmp_path):
 # --------------------------------------------------------------------------- sniffing by content
 
 
+@pytest.mark.libreoffice
 def test_real_writers_pass_quietly(tmp_path, lo_files):
     import openpyxl
 

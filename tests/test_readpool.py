@@ -78,6 +78,7 @@ def test_a_file_over_the_time_limit_is_stopped_and_the_next_one_read():
     assert [0, 0, "trước"] in cells(got[0]) and [0, 0, "sau"] in cells(got[2])
 
 
+@pytest.mark.libreoffice     # Gnumeric's ssconvert: an office program too
 def test_gnumeric_ods_is_read(tmp_path):
     if not shutil.which("ssconvert"):
         pytest.skip("Gnumeric ssconvert is not installed")

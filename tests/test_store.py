@@ -3,9 +3,11 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import sqlite3
+import zlib
 from datetime import datetime
 from pathlib import Path
 
@@ -14,7 +16,7 @@ import pytest
 
 from hoacu_xlsx import merge, picture as P
 from hoacu_xlsx.master import master_path
-from hoacu_xlsx.store import DB_NAME, SCHEMA_VERSION, Store, StoreError
+from hoacu_xlsx.store import DB_NAME, SCHEMA_VERSION, FileRecord, Store, StoreError
 
 from tests.conftest import MASTER_HEADER
 
@@ -102,5 +104,78 @@ def test_archive_is_synced_before_it_gets_its_name(tmp_path, monkeypatch):
         rel = store.archive("ab" * 32, b"workbook bytes", "xlsx")
     dest = tmp_path / "store" / rel
     assert dest.read_bytes() == b"workbook bytes"
-    assert any(p.startswith(str(dest) + ".") and p.endswith(".tmp") for p in synced)   # the file, before rename
+    assert any(p.startswith(str(dest.parent)) and dest.name in p and p.endswith(".tmp")   # the file, before rename
+               for p in synced)
     assert str(dest.parent) in synced                                                   # and the rename itself
+
+
+# --------------------------------------------------------------------------- one method at a time
+
+def record(sha: str, name: str, first_seen: str = "2024-05-20T08:00:00+07:00", **kw) -> FileRecord:
+    return FileRecord(sha, name, kw.pop("origin", name), "xlsx", 1234, first_seen, kw.pop("email_date", None),
+                      kw.pop("sender", None), None, 2, raw=kw.pop("raw", {"sheets": []}))
+
+
+def test_files_added_are_listed_in_arrival_order_with_their_raw_cells(tmp_path):
+    with Store.open(tmp_path) as store:
+        store.add_file(record("b" * 64, "sau.xlsx", "2024-05-21T08:00:00+07:00"))
+        store.add_file(record("a" * 64, "truoc.xlsx", raw={"sheets": [{"name": "Mục 1", "cells": [[0, 0, "Lê Thị Hà"]]}]}))
+    with Store.open(tmp_path) as store:                       # kept on disk, not only in this connection
+        files = list(store.files())
+        assert [f.name for f in files] == ["truoc.xlsx", "sau.xlsx"]
+        assert files[0].load_raw()["sheets"][0]["cells"] == [[0, 0, "Lê Thị Hà"]]
+        assert store.known_hashes() == {"a" * 64, "b" * 64}
+        assert store.find_files("truoc") == [("a" * 64, "truoc.xlsx")]
+
+
+def test_the_email_date_is_kept_once_and_an_officer_override_wins_until_cleared(tmp_path):
+    sha = "c" * 64
+    with Store.open(tmp_path) as store:
+        store.add_file(record(sha, "thu.eml › Mục 1.xlsx"))
+        store.set_email_info(sha, "2024-05-30T21:00:00+07:00", "btg@xa.gov.vn")
+        store.set_email_info(sha, "2024-06-02T07:00:00+07:00", "khac@xa.gov.vn")   # a later copy: not over it
+        [f] = store.files()
+        assert (f.received_at, f.sender) == ("2024-05-30T21:00:00+07:00", "btg@xa.gov.vn")
+        store.set_received(sha, "2024-05-31T10:00:00+07:00")
+        assert store.received_overrides() == {sha: "2024-05-31T10:00:00+07:00"}
+        store.clear_received(sha)
+        assert store.received_overrides() == {}
+
+
+def test_every_name_the_same_bytes_came_under_is_a_sighting_listed_once(tmp_path):
+    with Store.open(tmp_path) as store:
+        for name in ("a.xlsx", "thu.eml › a.xlsx", "a.xlsx"):
+            store.note_sighting("d" * 64, name)
+        assert sorted(store.sightings()["d" * 64]) == ["a.xlsx", "thu.eml › a.xlsx"]
+
+
+def test_officer_values_are_kept_per_round(tmp_path):
+    with Store.open(tmp_path) as store:
+        store.save_officer_values({"2024|DH-1": {"ket_qua": "Được chọn"}, "2025|DH-1": {"ket_qua": "Không chọn"},
+                                   "DH-OLD": {"ghi_chu": "trước khi tách đợt"}})
+        assert store.officer_values_of_round(2024) == {"DH-1": {"ket_qua": "Được chọn"}}
+        assert store.officer_values_of_round(2025) == {"DH-1": {"ket_qua": "Không chọn"}}
+        store.save_officer_values({"2024|DH-1": {"ket_qua": "Không chọn"}})
+        assert store.officer_values_of_round(2024) == {"DH-1": {"ket_qua": "Không chọn"}}
+        store.save_officer_rows("Đơn vị", {"btg": {"Ghi chú": "gọi lại"}, "vp": {"Ghi chú": "đủ"}})
+        store.save_officer_rows("Đơn vị", {"vp": {"Ghi chú": "đủ"}}, replace_all=True)   # the officer cleared one
+        assert store.officer_rows("Đơn vị") == {"vp": {"Ghi chú": "đủ"}}
+
+
+def test_checked_results_are_cached_by_content_and_fingerprint(tmp_path):
+    with Store.open(tmp_path) as store:
+        store.save_checked([("e" * 64, "fp1", {"problems": [{"code": "bad_year"}]})])
+        store.save_checked([("e" * 64, "fp2", {"problems": []})])        # checked again: replaces
+        assert store.checked_keys() == {"e" * 64: "fp2"}
+        assert json.loads(zlib.decompress(store.checked_payload("e" * 64))) == {"problems": []}
+
+
+def test_archiving_the_same_bytes_twice_keeps_one_copy(tmp_path):
+    with Store.open(tmp_path) as store:
+        first = store.archive("f" * 64, b"workbook bytes", "xlsx")
+        again = store.archive("f" * 64, b"workbook bytes", "xlsx")
+        assert first == again == f"archive/ff/{'f' * 64}.xlsx"
+        assert store.archived_bytes(first) == b"workbook bytes"
+        assert store.archived_bytes("archive/00/missing.xlsx") is None
+    folder = tmp_path / "store" / "archive" / "ff"
+    assert [p.name for p in folder.iterdir()] == [f"{'f' * 64}.xlsx"]      # no temporary file left beside it

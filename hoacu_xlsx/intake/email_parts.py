@@ -18,9 +18,10 @@ from email.utils import parseaddr, parsedate_to_datetime
 from pathlib import PurePosixPath
 from typing import Callable, Iterator
 
-from hoacu_xlsx.intake.incoming import SEP, Ctx, Incoming, StopOrigin, ignored, label, rejected
+from hoacu_xlsx import messages as T
+from hoacu_xlsx.intake.incoming import SEP, Ctx, Incoming, ignored, label, refusal, rejected
 from hoacu_xlsx.intake.sniff import extension, material_format, sniff
-from hoacu_xlsx.problems import WARNING, Problem
+from hoacu_xlsx.problems import Problem
 
 Classify = Callable[[bytes, str, int, Ctx], Iterator[Incoming]]
 
@@ -62,8 +63,7 @@ def _date_and_sender(msg: Message, name: str) -> tuple[datetime | None, str | No
                 received_at = received_at.replace(tzinfo=timezone.utc)
     except (TypeError, ValueError, IndexError, AttributeError):
         received_at = None
-        warnings.append(Problem(name, f"Thư '{label(name)}' có ngày gửi không đọc được ('{raw_date[:60]}') — thời "
-                                      "điểm nhận lấy theo ngày tệp vào inbox/.", WARNING, "bad_date_header"))
+        warnings.append(T.problem("bad_date_header", name, name=label(name), date=raw_date[:60]))
     try:
         sender = parseaddr(str(msg["From"] or ""))[1].strip().lower() or None
     except Exception:   # the email package raises many types on hostile headers
@@ -84,8 +84,7 @@ def _forwarded_bytes(part: Message, name: str, depth: int, ctx: Ctx) -> bytes | 
     inner = part.get_payload()
     inner_msg = inner[0] if isinstance(inner, list) and inner else inner
     if depth + 1 > ctx.limits.max_depth:
-        raise StopOrigin(f"Thư '{label(name)}' lồng nhau quá nhiều lớp (thư chuyển tiếp trong thư) — bị từ chối.",
-                         "too_deep")
+        raise refusal("too_deep/email", name, stop=True)
     try:
         return inner_msg.as_bytes() if hasattr(inner_msg, "as_bytes") else bytes(inner_msg)
     except Exception:   # an attached message the email package cannot serialise: nothing to read
@@ -110,11 +109,9 @@ def _skipped(base: str, ctype: str, payload: bytes) -> bool:
 
 def _nothing_found(name: str, winmail: bool, others: list[str]) -> str:
     if winmail:
-        return (f"Thư '{label(name)}' gửi tệp đính kèm dạng winmail.dat (Outlook) nên không có tệp đính kèm là sổ đề "
-                "xuất — đề nghị đơn vị gửi lại, đính kèm sổ như tệp thông thường.")
-    listed = f" (chỉ có: {', '.join(others[:5])})" if others else ""
-    return (f"Thư '{label(name)}' không có tệp đính kèm là sổ đề xuất (Excel/LibreOffice){listed} — đề nghị đơn vị "
-            "gửi lại thư kèm sổ.")
+        return T.text("email_without_workbook/winmail", name=label(name))
+    listed = T.reason("email.only", names=", ".join(others[:5])) if others else ""
+    return T.text("email_without_workbook", name=label(name), listed=listed)
 
 
 def from_email(data: bytes, name: str, depth: int, ctx: Ctx, classify: Classify) -> Iterator[Incoming]:
@@ -122,7 +119,7 @@ def from_email(data: bytes, name: str, depth: int, ctx: Ctx, classify: Classify)
     try:
         msg = email.message_from_bytes(data, policy=policy.default)
     except Exception:   # the email package raises many types on hostile input
-        yield rejected(name, ctx, data, f"Không đọc được thư điện tử '{label(name)}'.", "bad_email")
+        yield rejected(name, ctx, data, T.text("bad_email", name=label(name)), "bad_email")
         return
     received_at, sender, warnings = _date_and_sender(msg, name)
     sub = Ctx(ctx.origin, ctx.limits, ctx.pool, received_at or ctx.received_at, sender or ctx.sender)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from hoacu_xlsx import messages as T
 from hoacu_xlsx.problems import ERROR, Problem
 
 if TYPE_CHECKING:
@@ -94,14 +95,17 @@ def ignored(base: str) -> bool:
             or low in IGNORED_NAMES or low.endswith(".tmp"))
 
 
+def refusal(key: str, name: str, *, stop: bool = False, **fields: object) -> Refused:
+    """A refusal worded by ``messages.TEXTS[key]``, naming the file as the unit knows it."""
+    return (StopOrigin if stop else Refused)(T.text(key, name=label(name), **fields), T.code_of(key))
+
+
 def password(name: str) -> Refused:
-    return Refused(f"Tệp '{label(name)}' được đặt mật khẩu nên không đọc được — đề nghị đơn vị gỡ mật khẩu rồi "
-                   "gửi lại.", "password")
+    return refusal("password", name)
 
 
 def not_workbook(name: str, what: str) -> Refused:
-    return Refused(f"Tệp '{label(name)}' ({what}) không phải sổ đề xuất (Excel/LibreOffice) — đề nghị đơn vị gửi "
-                   "lại đúng sổ đã nhận.", "not_workbook")
+    return refusal("not_workbook", name, what=what)
 
 
 def rejected(name: str, ctx: Ctx, data: bytes, message: str, code: str, severity: str = ERROR) -> Incoming:

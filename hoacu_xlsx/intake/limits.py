@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from hoacu_xlsx.intake.incoming import Refused, label, thousands
+from hoacu_xlsx.intake.incoming import refusal, thousands
 
 
 @dataclass(frozen=True)
@@ -29,6 +29,5 @@ def check_box(rows: int, cols: int, limits: Limits, name: str, where: str) -> No
     """Refuse a sheet whose cells with values span more than the limits (calamine allocates the box)."""
     if rows > limits.max_rows or cols > limits.max_cols or rows * cols > limits.max_cells:
         at = f" ({where})" if where else ""
-        raise Refused(f"Tệp '{label(name)}' có vùng dữ liệu quá lớn{at}: {thousands(rows)} dòng × {thousands(cols)} "
-                      f"cột (giới hạn {thousands(limits.max_rows)} dòng, {thousands(limits.max_cols)} cột) — hãy xóa "
-                      "các dòng, cột thừa (kể cả ô chỉ có dấu cách) rồi gửi lại.")
+        raise refusal("refused/area_too_big", name, at=at, rows=thousands(rows), cols=thousands(cols),
+                      max_rows=thousands(limits.max_rows), max_cols=thousands(limits.max_cols))

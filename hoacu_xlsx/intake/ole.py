@@ -21,7 +21,8 @@ import struct
 
 import olefile
 
-from hoacu_xlsx.intake.incoming import Refused, label, not_workbook, password, thousands
+from hoacu_xlsx import messages as T
+from hoacu_xlsx.intake.incoming import Refused, not_workbook, password, refusal, thousands
 from hoacu_xlsx.intake.limits import Limits, check_box
 from hoacu_xlsx.intake.zipparts import macro_document
 
@@ -30,8 +31,7 @@ _END = olefile.ENDOFCHAIN
 
 
 def damaged(name: str, detail: str) -> Refused:
-    return Refused(f"Tệp '{label(name)}' bị hỏng: cấu trúc tệp Office 97–2003 {detail} — đề nghị đơn vị mở tệp bằng "
-                   "Excel, lưu lại dạng .xlsx rồi gửi lại.", "ole_damaged")
+    return refusal("ole_damaged", name, detail=detail)
 
 
 # --------------------------------------------------------------------------- before olefile
@@ -40,23 +40,23 @@ def damaged(name: str, detail: str) -> Refused:
 def _check_header(data: bytes, name: str) -> None:
     """Bound the counts olefile loops over: FAT sectors by the file size, and the DIFAT chain walked."""
     if len(data) < 512:
-        raise damaged(name, "bị cắt cụt (ngắn hơn phần đầu tệp)")
+        raise damaged(name, T.reason("ole.truncated"))
     shift, mini_shift = struct.unpack_from("<HH", data, 0x1E)
     if shift not in (9, 12) or mini_shift != 6:
-        raise damaged(name, "có kích thước sector không hợp lệ")
+        raise damaged(name, T.reason("ole.sector_size"))
     ss = 1 << shift
     nb_sect = (len(data) + ss - 1) // ss - 1
     n_fat, = struct.unpack_from("<I", data, 0x2C)
     first_difat, n_difat = struct.unpack_from("<II", data, 0x44)
     per = ss // 4
     if n_fat > (nb_sect + per - 1) // per + 2:
-        raise damaged(name, f"khai {thousands(n_fat)} sector bảng FAT, nhiều hơn kích thước tệp cho phép")
+        raise damaged(name, T.reason("ole.fat_count", count=thousands(n_fat)))
     sid, seen = first_difat, set()
     for _ in range(n_difat):
         if sid >= nb_sect:
-            raise damaged(name, "có chuỗi DIFAT chỉ tới sector nằm ngoài tệp")
+            raise damaged(name, T.reason("ole.difat_outside"))
         if sid in seen:
-            raise damaged(name, "có chuỗi DIFAT lặp vòng")
+            raise damaged(name, T.reason("ole.difat_loop"))
         seen.add(sid)
         sid, = struct.unpack_from("<I", data, (sid + 1) * ss + ss - 4)
 
@@ -67,7 +67,7 @@ def _open(data: bytes, name: str) -> olefile.OleFileIO:
         return olefile.OleFileIO(io.BytesIO(data), raise_defects=olefile.DEFECT_INCORRECT)
     except (OSError, ValueError, IndexError, KeyError, TypeError, OverflowError, struct.error, RecursionError,
             MemoryError):
-        raise damaged(name, "không đọc được (bảng sector hoặc bảng thư mục sai)") from None
+        raise damaged(name, T.reason("ole.unreadable")) from None
 
 
 # --------------------------------------------------------------------------- chains
@@ -79,9 +79,9 @@ def _walk(table, start: int, name: str, what: str) -> int:
     sid, n = start, 0
     while sid != _END:
         if sid >= len(table):
-            raise damaged(name, f"có {what} chỉ tới sector nằm ngoài tệp")
+            raise damaged(name, T.reason("ole.chain_outside", what=what))
         if seen[sid]:
-            raise damaged(name, f"có {what} lặp vòng (chỉ ngược về chính nó)")
+            raise damaged(name, T.reason("ole.chain_loop", what=what))
         seen[sid] = 1
         n += 1
         sid = table[sid]
@@ -91,9 +91,9 @@ def _walk(table, start: int, name: str, what: str) -> int:
 def _stream(table, start: int, size: int, unit: int, data_len: int, name: str, what: str) -> None:
     """A stream's chain: no loop, inside the file, and long enough for its declared size."""
     if size > data_len:
-        raise damaged(name, f"có {what} khai kích thước lớn hơn cả tệp")
-    if size and _walk(table, start, name, f"chuỗi sector của {what}") * unit < size:
-        raise damaged(name, f"có {what} ngắn hơn kích thước khai báo")
+        raise damaged(name, T.reason("ole.stream_too_big", what=what))
+    if size and _walk(table, start, name, T.reason("ole.chain_of", what=what)) * unit < size:
+        raise damaged(name, T.reason("ole.stream_short", what=what))
 
 
 def _entries(ole: olefile.OleFileIO) -> list[tuple[int, int, int, str]]:
@@ -113,23 +113,23 @@ def _entries(ole: olefile.OleFileIO) -> list[tuple[int, int, int, str]]:
 def _check_chains(ole: olefile.OleFileIO, data: bytes, name: str, limits: Limits) -> list[str]:
     """Every chain a reader may follow, walked once before any reader sees the file; the entries' names."""
     fat, n = ole.fat, len(data)
-    dir_sectors = _walk(fat, ole.first_dir_sector, name, "chuỗi sector của bảng thư mục")
+    dir_sectors = _walk(fat, ole.first_dir_sector, name, T.reason("ole.chain_of", what=T.reason("ole.directory")))
     entries = _entries(ole)
     if dir_sectors * ole.sectorsize // 128 > limits.max_ole_entries * 4 or len(entries) > limits.max_ole_entries:
-        raise damaged(name, f"có quá nhiều mục trong bảng thư mục ({thousands(len(entries))})")
+        raise damaged(name, T.reason("ole.too_many_entries", count=thousands(len(entries))))
     if ole.num_mini_fat_sectors:
-        _walk(fat, ole.first_mini_fat_sector, name, "chuỗi sector của bảng mini-FAT")
+        _walk(fat, ole.first_mini_fat_sector, name, T.reason("ole.chain_of", what=T.reason("ole.minifat")))
     root = ole.root
-    _stream(fat, root.isectStart, root.size, ole.sectorsize, n, name, "luồng mini (mini-stream)")
+    _stream(fat, root.isectStart, root.size, ole.sectorsize, n, name, T.reason("ole.ministream"))
     if any(kind == olefile.STGTY_STREAM and 0 < z < ole.minisectorcutoff for kind, _, z, _ in entries):
         ole.loadminifat()
     for kind, start, size, _ in entries:
         if kind != olefile.STGTY_STREAM:
             continue
         if size < ole.minisectorcutoff:
-            _stream(ole.minifat, start, size, ole.minisectorsize, n, name, "một luồng dữ liệu nhỏ")
+            _stream(ole.minifat, start, size, ole.minisectorsize, n, name, T.reason("ole.small_stream"))
         else:
-            _stream(fat, start, size, ole.sectorsize, n, name, "một luồng dữ liệu")
+            _stream(fat, start, size, ole.sectorsize, n, name, T.reason("ole.stream"))
     return [e[3] for e in entries]
 
 
@@ -162,11 +162,11 @@ def _check_biff(stream: bytes, name: str, limits: Limits) -> None:
             last, = unpack("<H", stream, body + ln - 2)
             max_row, max_col = max(max_row, row + 1), max(max_col, last + 1)
         elif rt in _BIFF_BOF:   # next sheet
-            check_box(max_row, max_col, limits, name, f"trang thứ {sheet - 1}" if sheet >= 2 else "")
+            check_box(max_row, max_col, limits, name, T.reason("ole.sheet_number", number=sheet - 1) if sheet >= 2 else "")
             max_row = max_col = 0
             sheet += 1
         pos = body + ln
-    check_box(max_row, max_col, limits, name, f"trang thứ {sheet - 1}" if sheet >= 2 else "")
+    check_box(max_row, max_col, limits, name, T.reason("ole.sheet_number", number=sheet - 1) if sheet >= 2 else "")
 
 
 # --------------------------------------------------------------------------- what the compound file holds
@@ -177,19 +177,17 @@ def _kind(names: set[str], name: str) -> str:
     if "EncryptedPackage" in names or "EncryptionInfo" in names:
         raise password(name)
     if any(n.startswith("__substg1.0_") or n == "__properties_version1.0" for n in names):
-        raise Refused(f"Tệp '{label(name)}' là thư Outlook (.msg), chưa đọc được — hãy mở thư trong Outlook, chọn "
-                      "Lưu thành (Save As) dạng .eml, hoặc lưu riêng tệp đính kèm vào inbox/.", "msg_unsupported")
+        raise refusal("msg_unsupported", name)
     if "Workbook" in names or "Book" in names:
         return "Workbook" if "Workbook" in names else "Book"
     if "WordDocument" in names:
         return "WordDocument"
-    raise not_workbook(name, "tệp PowerPoint" if "PowerPoint Document" in names else "tệp Office không phải Excel")
+    raise not_workbook(name, T.reason("ole.powerpoint" if "PowerPoint Document" in names else "ole.other_office"))
 
 
 def _check_word97(ole: olefile.OleFileIO, names: list[str], name: str) -> str:
     """A Word 97–2003 write-up (.doc), kept and never parsed: a real FIB, no password, no macros."""
-    broken = Refused(f"Văn bản '{label(name)}' (Word 97–2003) bị hỏng — đề nghị đơn vị lưu lại dạng .docx hoặc .pdf "
-                     "rồi gửi lại.", "material_damaged")
+    broken = refusal("material_damaged", name)
     if names.count("WordDocument") > 1:
         raise broken
     try:
@@ -212,12 +210,12 @@ def inspect_ole(data: bytes, name: str, limits: Limits) -> str:
         try:
             names = _check_chains(ole, data, name, limits)
         except (OSError, ValueError, IndexError, struct.error):     # olefile's own findings (strict mode)
-            raise damaged(name, "có bảng mini-FAT hoặc luồng dữ liệu sai") from None
+            raise damaged(name, T.reason("ole.minifat_broken")) from None
         book = _kind(set(names), name)
         if book == "WordDocument":
             return _check_word97(ole, names, name)
         if names.count(book) > 1:      # another reader could pick the other one
-            raise damaged(name, f"có hai luồng '{book}'")
+            raise damaged(name, T.reason("ole.two_books", book=book))
         try:
             stream = ole.openstream(book).read()
         except (OSError, ValueError, IndexError, struct.error):
@@ -225,6 +223,6 @@ def inspect_ole(data: bytes, name: str, limits: Limits) -> str:
     finally:
         ole.close()
     if len(stream) < 8 or struct.unpack_from("<H", stream, 0)[0] not in _BIFF_BOF:
-        raise Refused(f"Tệp '{label(name)}' (Excel 97–2003) bị hỏng — đề nghị đơn vị gửi lại.")
+        raise refusal("refused/xls_broken", name)
     _check_biff(stream, name, limits)
     return "xls"

@@ -17,7 +17,9 @@ from __future__ import annotations
 import codecs
 import re
 
-from hoacu_xlsx.intake.incoming import Refused, label, thousands
+from hoacu_xlsx import messages as T
+from hoacu_xlsx.cells import col_index
+from hoacu_xlsx.intake.incoming import Refused, refusal, thousands
 from hoacu_xlsx.intake.limits import Limits, check_box
 
 _DTD = re.compile(rb"<!\s*(?:DOCTYPE|ENTITY|ELEMENT|ATTLIST)", re.I)
@@ -45,10 +47,8 @@ _MAX_CARRY = 8 * 2**20
 
 
 def _col_number(letters: bytes) -> int:
-    n = 0
-    for ch in letters.upper():
-        n = n * 26 + ch - 64
-    return n
+    """1-based column number of the letters of a cell reference (b'A' -> 1)."""
+    return col_index(letters) + 1
 
 
 class PartScanner:
@@ -79,8 +79,7 @@ class PartScanner:
         self.table = ""
 
     def _refuse_xml(self, what: str) -> Refused:
-        return Refused(f"Tệp '{label(self.name)}' chứa {what} trong phần '{self.part}' — Excel và LibreOffice "
-                        "không bao giờ ghi như vậy; có thể là tệp tấn công, tệp bị từ chối.")
+        return refusal("refused/unsafe_xml", self.name, what=what, part=self.part)
 
     def _start(self, chunk: bytes) -> bytes:
         self.started = True
@@ -89,7 +88,7 @@ class PartScanner:
             chunk = chunk[3:]
         elif head[:2] in (b"\xff\xfe", b"\xfe\xff") or head[:2] in (b"<\x00", b"\x00<"):
             if head[:4] in (b"\xff\xfe\x00\x00", b"<\x00\x00\x00"):
-                raise self._refuse_xml("khai báo XML không an toàn (mã hóa UTF-32)")
+                raise self._refuse_xml(T.reason("xml.utf32"))
             enc = "utf-16" if head[:2] in (b"\xff\xfe", b"\xfe\xff") else \
                 "utf-16-le" if head[:2] == b"<\x00" else "utf-16-be"
             self.decoder = codecs.getincrementaldecoder(enc)("replace")
@@ -103,7 +102,7 @@ class PartScanner:
         if m:
             enc = m.group(1).decode("ascii", "replace").strip().lower()
             if enc not in _SAFE_ENC or enc.startswith("utf-16") or enc == "utf16":
-                raise self._refuse_xml(f"khai báo XML không an toàn (mã hóa '{enc}')")
+                raise self._refuse_xml(T.reason("xml.encoding", encoding=enc))
         return chunk
 
     def feed(self, chunk: bytes) -> None:
@@ -134,9 +133,9 @@ class PartScanner:
     # ---- one complete run of tags
     def _scan(self, seg: bytes) -> None:
         if b"<!" in seg and _DTD.search(seg):
-            raise self._refuse_xml("khai báo XML không an toàn (DOCTYPE/ENTITY)")
+            raise self._refuse_xml(T.reason("xml.doctype"))
         if b"\x00" in seg and _DTD16.search(seg):     # UTF-16 markup hidden in a byte-oriented part
-            raise self._refuse_xml("khai báo XML không an toàn (DOCTYPE/ENTITY)")
+            raise self._refuse_xml(T.reason("xml.doctype"))
         if self.kind == "xlsx":
             self._scan_xlsx(seg)
         elif self.kind == "ods":
@@ -147,10 +146,10 @@ class PartScanner:
         if first and b"uniqueCount" in seg:
             m = _SST.search(seg)
             if m and int(m.group(1)[:12]) > self.lim.max_strings:
-                raise self._too_many("chuỗi ký tự", int(m.group(1)[:12]))
+                raise self._too_many(T.reason("xml.strings"), int(m.group(1)[:12]))
         self.strings += seg.count(b"<si") + seg.count(b":si")     # may over-count: only a cap
         if self.strings > self.lim.max_strings:
-            raise self._too_many("chuỗi ký tự", self.strings)
+            raise self._too_many(T.reason("xml.strings"), self.strings)
 
     def _scan_xlsx(self, seg: bytes) -> None:
         lim = self.lim
@@ -166,7 +165,7 @@ class PartScanner:
                or (b":c" in seg and _C_PREFIXED.search(seg) is not None) or _C_BADREF.search(seg) is not None)
         self.cells += plain if not odd else len(_C_ANY.findall(seg))
         if self.cells > lim.max_cell_elements:
-            raise self._too_many("ô", self.cells)
+            raise self._too_many(T.reason("xml.cells"), self.cells)
         if not odd and not self.slow:
             if plain and (not self.small_ok or _C_FAR.search(seg)):   # some ref past ZZ999: measure
                 vals = _C_VAL.findall(seg)
@@ -194,7 +193,7 @@ class PartScanner:
             if r is not None:
                 ref = _REF.match(r.strip())
                 if not ref:
-                    raise self._refuse_xml(f"địa chỉ ô bất thường ('{r[:20].decode('ascii', 'replace')}')")
+                    raise self._refuse_xml(T.reason("xml.bad_ref", ref=r[:20].decode("ascii", "replace")))
                 self.cur_col, self.cur_row = _col_number(ref.group(1)), int(ref.group(2))
             else:
                 self.cur_col += 1
@@ -206,11 +205,10 @@ class PartScanner:
             self.max_row = row
         if col > self.max_col:
             self.max_col = col
-        check_box(self.max_row, self.max_col, self.lim, self.name, f"phần '{self.part}'")
+        check_box(self.max_row, self.max_col, self.lim, self.name, T.reason("xml.part", part=self.part))
 
     def _too_many(self, what: str, count: int) -> Refused:
-        return Refused(f"Tệp '{label(self.name)}' có vùng dữ liệu quá lớn: quá nhiều {what} ({thousands(count)}) trong "
-                        f"phần '{self.part}' — hãy xóa các dòng, cột thừa rồi gửi lại.")
+        return refusal("refused/xml_too_many", self.name, what=what, count=thousands(count), part=self.part)
 
     # ---- OpenDocument tables: rows/cells repeated; empty repeats (LibreOffice's padding) cost nothing
     def _scan_ods(self, seg: bytes) -> None:

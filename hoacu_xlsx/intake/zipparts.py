@@ -17,7 +17,9 @@ import zipfile
 import zlib
 from typing import Callable, Iterator
 
-from hoacu_xlsx.intake.incoming import Ctx, Refused, StopOrigin, label, megabytes, not_workbook, password, thousands
+from hoacu_xlsx import messages as T
+from hoacu_xlsx.intake.incoming import (Ctx, Refused, megabytes, not_workbook, password, refusal,
+                                      thousands)
 from hoacu_xlsx.intake.limits import Limits
 from hoacu_xlsx.intake.xmlparts import PartScanner
 from hoacu_xlsx.problems import Problem
@@ -26,8 +28,7 @@ _CHUNK = 1 << 16
 
 
 def corrupt(name: str) -> Refused:
-    return Refused(f"Tệp '{label(name)}' bị hỏng hoặc bị cắt cụt (không mở được như tệp nén .xlsx/.ods/.zip) — "
-                   "đề nghị đơn vị gửi lại.")
+    return refusal("refused/zip_corrupt", name)
 
 
 def _precheck(data: bytes, name: str, limits: Limits) -> None:
@@ -41,8 +42,7 @@ def _precheck(data: bytes, name: str, limits: Limits) -> None:
         if data[off:off + 4] == b"PK\x06\x06":
             n_total, cd_size = struct.unpack_from("<QQ", data, off + 32)
     if n_total > limits.max_members or cd_size > limits.max_members * 1024:
-        raise Refused(f"Tệp '{label(name)}' chứa quá nhiều thành phần ({thousands(n_total)}, giới hạn "
-                      f"{thousands(limits.max_members)}) — tệp bị từ chối.")
+        raise refusal("refused/zip_members", name, count=thousands(n_total), limit=thousands(limits.max_members))
 
 
 def open_zip(data: bytes, name: str, limits: Limits) -> zipfile.ZipFile:
@@ -54,13 +54,12 @@ def open_zip(data: bytes, name: str, limits: Limits) -> zipfile.ZipFile:
         raise corrupt(name) from None
     zf.hoacu_raw = data            # members are inflated from these bytes, not through zipfile
     if len(zf.infolist()) > limits.max_members:
-        raise Refused(f"Tệp '{label(name)}' chứa quá nhiều thành phần — tệp bị từ chối.")
+        raise refusal("refused/zip_members_listed", name)
     return zf
 
 
-def _bomb(name: str, detail: str) -> str:
-    return (f"Tệp '{label(name)}' giải nén ra quá lớn ({detail}) — có thể là tệp 'bom nén' (zip bomb); tệp bị "
-            "từ chối.")
+def _bomb(name: str, detail: str, *, stop: bool = False) -> Refused:
+    return refusal("refused/zip_bomb", name, stop=stop, detail=detail)
 
 
 def _compressed(zf: zipfile.ZipFile, info: zipfile.ZipInfo, broken: Refused) -> memoryview:
@@ -108,36 +107,33 @@ def _member_cap(info: zipfile.ZipInfo, name: str, ctx: Ctx, cap: int | None) -> 
     if info.flag_bits & 0x1:
         raise password(name)
     if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
-        raise Refused(f"Tệp '{label(name)}' dùng kiểu nén không hỗ trợ (phần '{info.filename}') — hãy lưu hoặc nén "
-                      "lại bằng Excel/LibreOffice hay ZIP thông thường rồi gửi lại.")
+        raise refusal("refused/zip_method", name, part=info.filename)
     own = min(lim.max_member_bytes, cap or lim.max_member_bytes)
     if info.file_size > own:
-        raise Refused(_bomb(name, f"phần '{info.filename}' khai {megabytes(info.file_size)}, giới hạn "
-                                  f"{megabytes(own)}"))
+        raise _bomb(name, T.reason("zip.part_declares", part=info.filename, size=megabytes(info.file_size),
+                                   limit=megabytes(own)))
     if info.file_size > ctx.pool.left:
-        raise StopOrigin(_bomb(name, f"tổng dung lượng giải nén vượt {megabytes(lim.max_uncompressed_bytes)}"))
+        raise _bomb(name, T.reason("zip.total", limit=megabytes(lim.max_uncompressed_bytes)), stop=True)
     return own
 
 
 def _check_running(total: int, own: int, info: zipfile.ZipInfo, name: str, ctx: Ctx) -> None:
     lim, part = ctx.limits, info.filename
     if total > own:
-        raise Refused(_bomb(name, f"phần '{part}' vượt {megabytes(own)} khi giải nén"))
+        raise _bomb(name, T.reason("zip.part_over", part=part, limit=megabytes(own)))
     if total > ctx.pool.left:
-        raise StopOrigin(_bomb(name, f"tổng dung lượng giải nén vượt {megabytes(lim.max_uncompressed_bytes)}"))
+        raise _bomb(name, T.reason("zip.total", limit=megabytes(lim.max_uncompressed_bytes)), stop=True)
     if total > 2 * 2**20 and total > lim.max_ratio * max(info.compress_size, 1):
-        raise Refused(_bomb(name, f"phần '{part}' nén với tỉ lệ bất thường hơn {lim.max_ratio}:1"))
+        raise _bomb(name, T.reason("zip.ratio", part=part, ratio=lim.max_ratio))
     if total > info.file_size:
-        raise Refused(f"Tệp '{label(name)}' có phần '{part}' giải nén ra nhiều hơn kích thước khai báo — có thể là "
-                      "tệp 'bom nén' hoặc tệp bị sửa; tệp bị từ chối.")
+        raise refusal("refused/zip_size_lie", name, part=part)
 
 
 def inflate(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, ctx: Ctx,
             sink: Callable[[bytes], None] | None = None, keep: bool = True, cap: int | None = None) -> bytes:
     """Inflate one member in 64 KB steps against running caps, straight from the raw deflate data."""
     own = _member_cap(info, name, ctx, cap)
-    broken = Refused(f"Tệp '{label(name)}' bị hỏng (không giải nén được phần '{info.filename}') — đề nghị đơn vị "
-                     "gửi lại.")
+    broken = refusal("refused/zip_part_broken", name, part=info.filename)
     out = bytearray() if keep else None
     total = crc = 0
     ended = False
@@ -192,13 +188,12 @@ def _inspect_odf(zf: zipfile.ZipFile, name: str, ctx: Ctx) -> str | None:
     if mime == b"application/vnd.oasis.opendocument.text":
         return _check_material(zf, name, ctx, "odt")
     if b"opendocument" in mime:
-        raise not_workbook(name, "tệp LibreOffice không phải bảng tính")
+        raise not_workbook(name, T.reason("zip.other_libreoffice"))
     return None
 
 
 def macro_document(name: str) -> Refused:
-    return Refused(f"Văn bản '{label(name)}' có macro — tài liệu kinh nghiệm không cần macro nên tệp không được "
-                   "giữ; đề nghị đơn vị lưu lại dạng .docx (Word Document) hoặc .pdf rồi gửi lại.", "material_macro")
+    return refusal("material_macro", name)
 
 
 def _check_material(zf: zipfile.ZipFile, name: str, ctx: Ctx, fmt: str) -> str:
@@ -222,17 +217,15 @@ def inspect_zip(data: bytes, name: str, ctx: Ctx) -> tuple[str | None, list[Prob
     if "xl/workbook.xml" in names:
         return _inspect_ooxml(zf, name, ctx), []
     if "xl/workbook.bin" in names:
-        raise Refused(f"Tệp '{label(name)}' là sổ Excel dạng nhị phân (.xlsb), chưa đọc được — hãy mở tệp, lưu lại "
-                      "dạng .xlsx (Excel Workbook) rồi gửi lại.", "unsupported_format")
+        raise refusal("unsupported_format/xlsb", name)
     if "mimetype" in names and (fmt := _inspect_odf(zf, name, ctx)):
         return fmt, []
     if "word/document.xml" in names:
         return _check_material(zf, name, ctx, "docx"), []
     if "ppt/presentation.xml" in names:
-        raise not_workbook(name, "tệp PowerPoint")
+        raise not_workbook(name, T.reason("zip.powerpoint"))
     if "[Content_Types].xml" in names and any(n.startswith("xl/") for n in names):
-        raise Refused(f"Tệp '{label(name)}' là sổ Excel bị hỏng (thiếu phần xl/workbook.xml) — đề nghị đơn vị lưu "
-                      "lại bằng Excel/LibreOffice rồi gửi lại.")
+        raise refusal("refused/no_workbook_part", name)
     return None, []
 
 

@@ -1,0 +1,244 @@
+"""Every text the returned-file checks show, in one place, keyed by the problem's stable code.
+
+The officer sees the code in the master (``Lỗi cần sửa`` › ``Mã lỗi``) and tests assert on it,
+so codes never change. A key is the code itself, or ``code/variant`` when one code has
+several wordings (the variant never reaches the officer: :func:`code_of` drops it).
+
+* :data:`TEXTS` — whole messages: key -> (default severity, template);
+* :data:`REASONS` — parts of a message (why a file could not be read, a legacy-encoding
+  label...), filled into a TEXTS template or into a message still written elsewhere.
+
+Templates are ``str.format`` strings; the Vietnamese wording is NFC and must stay as the
+units and the officer know it. Modules listed in :data:`STILL_LOCAL` still write their own texts.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from typing import Any
+
+from hoacu_xlsx.problems import ERROR, WARNING, Problem
+
+E, W = ERROR, WARNING
+
+TEXTS: dict[str, tuple[str, str]] = {
+    # ---------------------------------------------------------------- reader: which unit, which table
+    "other_year": (E, "Tệp '{file}' là sổ của đợt năm {year}{owner}, không phải đợt năm {current} đang tổng hợp; "
+                      "tệp không được tính. Nếu đơn vị gửi nhầm sổ cũ, đề nghị gửi lại sổ năm {current}."),
+    "meta_edited": (W, "Trang _meta đã bị sửa: mã đơn vị '{meta_unit}' không khớp mã xác nhận của sổ "
+                       "(phát cho {unit}). Nhận diện theo mã xác nhận."),
+    "unknown_token": (W, "Mã xác nhận (token) trong trang _meta không có trong danh sách sổ đã phát; "
+                         "nhận diện theo mã đơn vị ghi trong _meta."),
+    "identified_by_name": (W, "Không dùng được thông tin nhận diện ẩn ({reason}); đã nhận diện đơn vị theo tên ghi "
+                              "trong sổ: {unit}."),
+    "identified_by_filename": (W, "Không dùng được thông tin nhận diện ẩn ({reason}); đã nhận diện đơn vị theo tên "
+                                  "tệp: {unit}."),
+    "unidentified": (E, "Không xác định được đơn vị gửi sổ ({reason}; không thấy tên đơn vị hợp lệ trong sổ). "
+                        "Đề nghị đơn vị dùng đúng sổ đã được gửi."),
+    "unknown_assignment": (E, "Sổ có trang cho nhiệm vụ '{assignment}' không có trong danh mục."),
+    "assignment_not_held": (E, "{unit} không được giao {heading}; dữ liệu của mục này không được tính."),
+    "assignment_missing": (W, "Sổ không có trang cho {heading} (sổ cũ?)."),
+    "typed_on_instructions": (W, "Có dữ liệu nhập ở trang Hướng dẫn (ô {cells}); trang này không được đọc — "
+                                 "hãy nhập vào bảng của trang Mục."),
+    "extra_sheet": (W, "Trang thêm '{sheet}' không thuộc mẫu; nội dung của trang này không được đọc."),
+    "table_missing": (E, "Không tìm thấy bảng của {heading} (trang '{layout_sheet}' bị đổi tên, xóa hoặc mất dòng "
+                         "tiêu đề cột)."),
+    "sheet_renamed": (W, "Trang '{old}' đã bị đổi tên thành '{sheet}'; vẫn đọc được."),
+    "rows_shifted": (W, "Dòng tiêu đề cột đã dịch từ dòng {old_row} sang dòng {new_row} (có chèn/xóa dòng); "
+                        "vẫn đọc được."),
+    "columns_moved": (W, "Các cột đã bị chèn, xóa hoặc đổi chỗ; đã đọc theo tiêu đề cột."),
+    "missing_column": (E, "Thiếu cột '{header}' (cột bắt buộc đã bị xóa). Đề nghị dùng lại sổ gốc hoặc khôi phục "
+                          "cột này."),
+    "missing_column/recommended": (W, "Thiếu cột '{header}' (cột nên có đã bị xóa). Đề nghị dùng lại sổ gốc hoặc "
+                                      "khôi phục cột này."),
+    "stray_cells": (W, "Có dữ liệu nằm ngoài các cột của bảng (ô {cells}); không được đọc."),
+    "merged_rows": (W, "Các ô {cells} bị gộp qua nhiều dòng; chỉ dòng đầu được đọc. Hãy bỏ gộp ô và ghi mỗi điển "
+                       "hình một dòng."),
+    # ---------------------------------------------------------------- validator: row by row
+    "bad_date": (W, "Ngày lập '{text}' không đúng dạng ngày (dd/mm/yyyy)."),
+    "no_preparer": (W, "Chưa ghi họ tên người lập biểu (phía trên bảng)."),
+    "below_table": (W, "Dòng {row} nằm ngoài vùng bảng được chuẩn bị sẵn; vẫn được đọc, lần sau hãy nhập trong "
+                       "bảng."),
+    "kind_not_allowed": (E, "Loại điển hình '{kind}' không thuộc danh sách của mục này ({allowed}). Hãy chọn lại "
+                            "trong danh sách."),
+    "criterion_blank": (E, "Chưa đánh giá tiêu chí TC{number} ({short}) — chọn Đạt hoặc Chưa đạt."),
+    "not_in_list/criterion": (E, "Giá trị '{text}' ở tiêu chí TC{number} không hợp lệ; chỉ chọn Đạt hoặc Chưa đạt."),
+    "not_in_list": (E, "Giá trị '{text}' ở cột '{header}' không có trong danh sách chọn (có thể do dán đè lên ô "
+                       "chọn). Hãy chọn lại trong danh sách."),
+    "criterion_not_applicable": (W, "Tiêu chí TC{number} không áp dụng cho loại '{kind}'; giá trị này được bỏ qua."),
+    "criterion_not_met": (W, "Tiêu chí TC{number} ({short}) được đánh giá 'Chưa đạt' — đề nghị xem lại việc đề "
+                             "xuất điển hình này."),
+    "formula_error": (E, "Ô có lỗi công thức {error} ở cột '{header}': hãy xóa công thức và gõ trực tiếp giá trị."),
+    "required_blank": (E, "Chưa điền '{header}' (bắt buộc)."),
+    "required_blank/kind": (E, "Chưa điền '{header}' (bắt buộc với loại '{kind}')."),
+    "recommended_blank": (W, "Nên điền '{header}' để theo dõi, nhân rộng điển hình."),
+    "bad_year": (E, "Năm sinh '{text}' không hợp lệ; ghi 4 chữ số, ví dụ 1985."),
+    "bad_year/range": (E, "Năm sinh {year} nằm ngoài khoảng 1900–{last}."),
+    "bad_phone": (W, "Số điện thoại '{text}' không hợp lệ."),
+    "too_long": (W, "Nội dung ở cột '{header}' quá dài; chỉ giữ {limit} ký tự đầu."),
+    "no_nominations": (E, "Chưa có điển hình nào được đề xuất cho {heading} (cần ít nhất {quota:02d})."),
+    "legacy_encoding": (W, "Chữ gõ bằng bảng mã cũ {encoding}; đã chuyển sang Unicode thành '{fixed}'. "
+                           "Đề nghị đơn vị dùng phông Unicode (Times New Roman)."),
+    "duplicate_person": (W, "'{name}' ({born}) có thể trùng: được đề xuất hai lần, tại đây và tại "
+                            "{first_file} › trang '{first_sheet}' dòng {first_row}."),
+    "duplicate_person/other_unit": (W, "'{name}' ({born}) có thể trùng: được đề xuất hai lần, tại đây và tại "
+                                       "{first_file} › trang '{first_sheet}' dòng {first_row} "
+                                       "(đơn vị {first_unit})."),
+    # ---------------------------------------------------------------- intake: files refused before reading
+    "material_macro": (E, "Văn bản '{name}' có macro — tài liệu kinh nghiệm không cần macro nên tệp không được giữ; "
+                          "đề nghị đơn vị lưu lại dạng .docx (Word Document) hoặc .pdf rồi gửi lại."),
+    "material_damaged": (E, "Văn bản '{name}' (Word 97–2003) bị hỏng — đề nghị đơn vị lưu lại dạng .docx hoặc .pdf "
+                            "rồi gửi lại."),
+    "password": (E, "Tệp '{name}' được đặt mật khẩu nên không đọc được — đề nghị đơn vị gỡ mật khẩu rồi gửi lại."),
+    "not_workbook": (E, "Tệp '{name}' ({what}) không phải sổ đề xuất (Excel/LibreOffice) — đề nghị đơn vị gửi lại "
+                        "đúng sổ đã nhận."),
+    "refused/area_too_big": (E, "Tệp '{name}' có vùng dữ liệu quá lớn{at}: {rows} dòng × {cols} cột (giới hạn "
+                                "{max_rows} dòng, {max_cols} cột) — hãy xóa các dòng, cột thừa (kể cả ô chỉ có dấu "
+                                "cách) rồi gửi lại."),
+    "refused/zip_corrupt": (E, "Tệp '{name}' bị hỏng hoặc bị cắt cụt (không mở được như tệp nén .xlsx/.ods/.zip) — "
+                               "đề nghị đơn vị gửi lại."),
+    "refused/zip_members": (E, "Tệp '{name}' chứa quá nhiều thành phần ({count}, giới hạn {limit}) — tệp bị từ chối."),
+    "refused/zip_members_listed": (E, "Tệp '{name}' chứa quá nhiều thành phần — tệp bị từ chối."),
+    "refused/zip_bomb": (E, "Tệp '{name}' giải nén ra quá lớn ({detail}) — có thể là tệp 'bom nén' (zip bomb); tệp bị "
+                            "từ chối."),
+    "refused/zip_method": (E, "Tệp '{name}' dùng kiểu nén không hỗ trợ (phần '{part}') — hãy lưu hoặc nén lại bằng "
+                              "Excel/LibreOffice hay ZIP thông thường rồi gửi lại."),
+    "refused/zip_size_lie": (E, "Tệp '{name}' có phần '{part}' giải nén ra nhiều hơn kích thước khai báo — có thể là "
+                                "tệp 'bom nén' hoặc tệp bị sửa; tệp bị từ chối."),
+    "refused/zip_part_broken": (E, "Tệp '{name}' bị hỏng (không giải nén được phần '{part}') — đề nghị đơn vị gửi "
+                                   "lại."),
+    "refused/no_workbook_part": (E, "Tệp '{name}' là sổ Excel bị hỏng (thiếu phần xl/workbook.xml) — đề nghị đơn vị "
+                                    "lưu lại bằng Excel/LibreOffice rồi gửi lại."),
+    "unsupported_format/xlsb": (E, "Tệp '{name}' là sổ Excel dạng nhị phân (.xlsb), chưa đọc được — hãy mở tệp, lưu "
+                                   "lại dạng .xlsx (Excel Workbook) rồi gửi lại."),
+    "refused/unsafe_xml": (E, "Tệp '{name}' chứa {what} trong phần '{part}' — Excel và LibreOffice không bao giờ ghi "
+                              "như vậy; có thể là tệp tấn công, tệp bị từ chối."),
+    "refused/xml_too_many": (E, "Tệp '{name}' có vùng dữ liệu quá lớn: quá nhiều {what} ({count}) trong phần "
+                                "'{part}' — hãy xóa các dòng, cột thừa rồi gửi lại."),
+    "ole_damaged": (E, "Tệp '{name}' bị hỏng: cấu trúc tệp Office 97–2003 {detail} — đề nghị đơn vị mở tệp bằng "
+                       "Excel, lưu lại dạng .xlsx rồi gửi lại."),
+    "msg_unsupported": (E, "Tệp '{name}' là thư Outlook (.msg), chưa đọc được — hãy mở thư trong Outlook, chọn Lưu "
+                           "thành (Save As) dạng .eml, hoặc lưu riêng tệp đính kèm vào inbox/."),
+    "refused/xls_broken": (E, "Tệp '{name}' (Excel 97–2003) bị hỏng — đề nghị đơn vị gửi lại."),
+    "bad_date_header": (W, "Thư '{name}' có ngày gửi không đọc được ('{date}') — thời điểm nhận lấy theo ngày tệp vào "
+                           "inbox/."),
+    "too_deep/email": (E, "Thư '{name}' lồng nhau quá nhiều lớp (thư chuyển tiếp trong thư) — bị từ chối."),
+    "email_without_workbook/winmail": (E, "Thư '{name}' gửi tệp đính kèm dạng winmail.dat (Outlook) nên không có tệp đính kèm "
+                                 "là sổ đề xuất — đề nghị đơn vị gửi lại, đính kèm sổ như tệp thông thường."),
+    "email_without_workbook": (E, "Thư '{name}' không có tệp đính kèm là sổ đề xuất (Excel/LibreOffice){listed} — đề nghị "
+                         "đơn vị gửi lại thư kèm sổ."),
+    "bad_email": (E, "Không đọc được thư điện tử '{name}'."),
+}
+
+REASONS: dict[str, str] = {
+    # why a workbook could not be read (reader, readpool): "Không đọc được tệp: <reason>."
+    "read.password": "tệp được đặt mật khẩu — đơn vị cần gỡ mật khẩu rồi gửi lại",
+    "read.damaged": ("tệp bị hỏng hoặc không đúng định dạng bảng tính — đề nghị đơn vị mở tệp bằng Excel hoặc "
+                     "LibreOffice, lưu lại dạng .xlsx rồi gửi lại"),
+    "read.sheet": "không đọc được trang '{sheet}' ({reason})",
+    "read.too_many_cells": "tệp có quá nhiều ô dữ liệu (hơn {limit} ô)",
+    "read.crashed": ("tệp làm chương trình đọc bị lỗi hoặc vượt quá bộ nhớ; đề nghị đơn vị mở tệp bằng Excel, lưu lại "
+                     "dạng .xlsx rồi gửi lại"),
+    "read.timed_out": ("tệp làm chương trình đọc chạy quá {seconds} giây; đề nghị đơn vị mở tệp bằng Excel, lưu lại "
+                       "dạng .xlsx rồi gửi lại"),
+    "read.ods_unreadable": ("bảng tính .ods này (thường do Gnumeric hoặc chương trình khác lưu) chưa đọc được — đề "
+                            "nghị đơn vị mở tệp bằng LibreOffice hoặc Excel và lưu lại dạng .xlsx rồi gửi lại"),
+    # why the hidden _meta sheet could not identify the unit
+    "meta.missing": "không có trang _meta",
+    "meta.missing_keys": "trang _meta thiếu khóa: {keys}",
+    "meta.unknown_unit": "mã đơn vị '{unit_id}' trong trang _meta không có trong danh mục",
+    # legacy encodings named in "legacy_encoding"
+    "encoding.tcvn3": "TCVN3 (ABC, phông .VnTime)",
+    "encoding.vni": "VNI (phông VNI-Times)",
+    "born.unknown": "không rõ năm sinh",
+    # values normalize.py refuses (the validator words its own message; these explain the ValueError)
+    "value.year": "năm sinh không hợp lệ",
+    "value.year_fraction": "năm sinh phải là số nguyên",
+    "value.year_text": "'{text}' không phải năm sinh (ghi 4 chữ số, ví dụ 1985)",
+    "value.phone": "số điện thoại không hợp lệ",
+    "value.phone_text": "'{text}' không phải số điện thoại",
+    "value.phone_short": "'{text}' không đủ số (số di động có 10 chữ số)",
+    "value.date_serial": "số ngày không hợp lệ",
+    "value.date_text": "'{text}' không phải ngày (ghi dạng dd/mm/yyyy)",
+    "value.date_invalid": "'{text}' không phải ngày hợp lệ",
+    # what an .xls (OLE compound file) has wrong: "cấu trúc tệp Office 97–2003 <detail>"
+    "ole.truncated": "bị cắt cụt (ngắn hơn phần đầu tệp)",
+    "ole.sector_size": "có kích thước sector không hợp lệ",
+    "ole.fat_count": "khai {count} sector bảng FAT, nhiều hơn kích thước tệp cho phép",
+    "ole.difat_outside": "có chuỗi DIFAT chỉ tới sector nằm ngoài tệp",
+    "ole.difat_loop": "có chuỗi DIFAT lặp vòng",
+    "ole.unreadable": "không đọc được (bảng sector hoặc bảng thư mục sai)",
+    "ole.chain_outside": "có {what} chỉ tới sector nằm ngoài tệp",
+    "ole.chain_loop": "có {what} lặp vòng (chỉ ngược về chính nó)",
+    "ole.stream_too_big": "có {what} khai kích thước lớn hơn cả tệp",
+    "ole.stream_short": "có {what} ngắn hơn kích thước khai báo",
+    "ole.chain_of": "chuỗi sector của {what}",
+    "ole.directory": "bảng thư mục",
+    "ole.minifat": "bảng mini-FAT",
+    "ole.ministream": "luồng mini (mini-stream)",
+    "ole.small_stream": "một luồng dữ liệu nhỏ",
+    "ole.stream": "một luồng dữ liệu",
+    "ole.too_many_entries": "có quá nhiều mục trong bảng thư mục ({count})",
+    "ole.minifat_broken": "có bảng mini-FAT hoặc luồng dữ liệu sai",
+    "ole.two_books": "có hai luồng '{book}'",
+    "ole.sheet_number": "trang thứ {number}",
+    "ole.word": "văn bản Word 97–2003",
+    "ole.powerpoint": "tệp PowerPoint",
+    "ole.other_office": "tệp Office không phải Excel",
+    # what a zip-based file is instead of a workbook, and why it is too big
+    "zip.writer": "văn bản LibreOffice Writer",
+    "zip.other_libreoffice": "tệp LibreOffice không phải bảng tính",
+    "zip.word": "văn bản Word",
+    "zip.powerpoint": "tệp PowerPoint",
+    "zip.part_declares": "phần '{part}' khai {size}, giới hạn {limit}",
+    "zip.total": "tổng dung lượng giải nén vượt {limit}",
+    "zip.part_over": "phần '{part}' vượt {limit} khi giải nén",
+    "zip.ratio": "phần '{part}' nén với tỉ lệ bất thường hơn {ratio}:1",
+    # unsafe or oversized XML inside a workbook
+    "xml.utf32": "khai báo XML không an toàn (mã hóa UTF-32)",
+    "xml.encoding": "khai báo XML không an toàn (mã hóa '{encoding}')",
+    "xml.doctype": "khai báo XML không an toàn (DOCTYPE/ENTITY)",
+    "xml.strings": "chuỗi ký tự",
+    "xml.cells": "ô",
+    "xml.bad_ref": "địa chỉ ô bất thường ('{ref}')",
+    "xml.part": "phần '{part}'",
+    "email.only": " (chỉ có: {names})",
+}
+
+STILL_LOCAL: tuple[str, ...] = (
+    # modules that still write their own problem texts (to move here later)
+    "merge.py", "master.py", "master_read.py", "master_sync.py", "identity.py", "verdicts.py", "history.py",
+    "catalogue.py", "catalogue_book.py", "catalogue_changes.py", "intake/scan.py", "intake/sniff.py",
+)
+
+
+def code_of(key: str) -> str:
+    """The stable problem code of a text key ('bad_year/range' -> 'bad_year')."""
+    return key.split("/", 1)[0]
+
+
+def _nfc(s: str) -> str:
+    return unicodedata.normalize("NFC", s)
+
+
+def text(key: str, **fields: Any) -> str:
+    """The message of ``key`` with its placeholders filled."""
+    return _nfc(TEXTS[key][1].format(**fields))
+
+
+def reason(key: str, **fields: Any) -> str:
+    """A part of a message (see :data:`REASONS`)."""
+    return _nfc(REASONS[key].format(**fields))
+
+
+def severity_of(key: str) -> str:
+    return TEXTS[key][0]
+
+
+def problem(key: str, file: str, *, severity: str | None = None, unit_id: str | None = None,
+            sheet: str | None = None, cell: str | None = None, value: Any = None, **fields: Any) -> Problem:
+    """A :class:`Problem` worded by ``key``: ``{file}`` and ``{sheet}`` are filled too when the template names them."""
+    sev, template = TEXTS[key]
+    msg = template.format(**{"file": file, "sheet": sheet, **fields})
+    return Problem(file, msg, severity or sev, code_of(key), unit_id, sheet, cell,
+                   None if value is None else str(value))

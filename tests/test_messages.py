@@ -1,0 +1,141 @@
+"""The problem texts of the returned-file checks: all in hoacu_xlsx/messages.py, Vietnamese, NFC, fillable."""
+
+from __future__ import annotations
+
+import ast
+import re
+import string
+import unicodedata
+from pathlib import Path
+
+import pytest
+
+from hoacu_xlsx import messages as T
+from hoacu_xlsx.problems import ERROR, WARNING
+
+PKG = Path(T.__file__).parent
+MODULES = sorted(p for p in PKG.rglob("*.py"))
+VIETNAMESE = re.compile(r"[àáảãạăắằẳẵặâấầẩẫậđèéẻẽẹêếềểễệìíỉĩịòóỏõọôốồổỗộơớờởỡợùúủũụưứừửữựỳýỷỹỵ]", re.I)
+# calls whose arguments carry a problem's text and code
+PROBLEM_CALLS = {"Problem", "Refused", "StopOrigin", "rejected"}
+CODE = re.compile(r"^[a-z][a-z0-9_]+$")
+
+
+def rel(p: Path) -> str:
+    return p.relative_to(PKG).as_posix()
+
+
+def calls(path: Path):
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Call):
+            f = node.func
+            name = f.id if isinstance(f, ast.Name) else f.attr if isinstance(f, ast.Attribute) else ""
+            yield name, node
+
+
+def has_vietnamese_literal(node: ast.AST) -> bool:
+    return any(isinstance(n, ast.Constant) and isinstance(n.value, str) and VIETNAMESE.search(n.value)
+               for n in ast.walk(node))
+
+
+# local wrappers that hand their key and fields on to messages.problem
+WRAPPERS = {("reader.py", "note"): "problem", ("validator.py", "add"): "problem"}
+
+
+def message_keys(path: Path) -> list[tuple[str, str, set[str]]]:
+    """(function, key, keyword names) of every messages.problem/text/reason call (and wrapper) with a literal key."""
+    source = path.read_text(encoding="utf-8")
+    out = []
+    for name, node in calls(path):
+        f = node.func
+        via_module = isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) and f.value.id == "T"
+        fn = (name if via_module and name in ("problem", "text", "reason")
+              else "refusal" if name == "refusal" and isinstance(f, ast.Name)
+              else "reason" if name == "reason" and "from hoacu_xlsx.messages import reason" in source
+              else WRAPPERS.get((rel(path), name)))
+        if fn and node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str):
+            out.append((fn, node.args[0].value, {k.arg for k in node.keywords if k.arg}))
+        elif fn and node.args and isinstance(node.args[0], ast.IfExp):   # "a" if cond else "b"
+            for branch in (node.args[0].body, node.args[0].orelse):
+                if isinstance(branch, ast.Constant):
+                    out.append((fn, branch.value, {k.arg for k in node.keywords if k.arg}))
+    return out
+
+
+def placeholders(template: str) -> set[str]:
+    return {f.split(".")[0].split("[")[0] for _, f, _, _ in string.Formatter().parse(template) if f}
+
+
+def test_every_text_is_vietnamese_nfc_with_a_known_severity():
+    for key, (severity, template) in T.TEXTS.items():
+        assert severity in (ERROR, WARNING), key
+        assert unicodedata.normalize("NFC", template) == template, key
+        assert VIETNAMESE.search(template), f"{key}: not Vietnamese: {template!r}"
+        assert CODE.match(T.code_of(key)), key
+    for key, template in T.REASONS.items():
+        assert unicodedata.normalize("NFC", template) == template, key
+        # a reason may be a bare word ("ô") or a parenthesised list: still Vietnamese
+        assert VIETNAMESE.search(template) or key in ("email.only",), f"{key}: not Vietnamese: {template!r}"
+
+
+def test_one_code_may_have_several_wordings_but_keeps_its_code():
+    assert T.code_of("bad_year/range") == "bad_year"
+    p = T.problem("bad_year/range", "a.xlsx", cell="E9", year=1850, last=2025)
+    assert (p.code, p.severity, p.cell) == ("bad_year", ERROR, "E9")
+    assert p.message == "Năm sinh 1850 nằm ngoài khoảng 1900–2025."
+    assert T.problem("not_in_list", "a.xlsx", severity=WARNING, text="x", header="Thôn").severity == WARNING
+
+
+@pytest.mark.parametrize("path", [p for p in MODULES if rel(p) not in T.STILL_LOCAL], ids=rel)
+def test_modules_that_moved_hold_no_problem_text_of_their_own(path):
+    """Outside STILL_LOCAL, a Problem/Refused built in place takes its text from messages.py."""
+    if path.name == "messages.py":
+        return
+    for name, node in calls(path):
+        if name in PROBLEM_CALLS:
+            assert not has_vietnamese_literal(node), f"{rel(path)}:{node.lineno}: text not in messages.py"
+
+
+def test_every_code_has_a_text_or_its_module_is_still_local():
+    codes = {T.code_of(k) for k in T.TEXTS}
+    missing = []
+    for path in MODULES:
+        if rel(path) in T.STILL_LOCAL or path.name == "messages.py":
+            continue
+        for name, node in calls(path):
+            if name not in PROBLEM_CALLS:
+                continue
+            for arg in [*node.args[1:], *(k.value for k in node.keywords if k.arg == "code")]:
+                if isinstance(arg, ast.Constant) and isinstance(arg.value, str) and CODE.match(arg.value):
+                    if arg.value not in codes and arg.value != "refused":
+                        missing.append(f"{rel(path)}:{node.lineno}: {arg.value}")
+    assert not missing
+
+
+def test_every_key_used_exists_and_its_placeholders_are_passed():
+    """Each call site passes every field its template names (no KeyError when a file hits that check)."""
+    problems = []
+    used = set()
+    for path in MODULES:
+        for fn, key, kws in message_keys(path):
+            table = T.REASONS if fn == "reason" else T.TEXTS
+            if key not in table:
+                problems.append(f"{rel(path)}: unknown key {key!r}")
+                continue
+            used.add(key)
+            template = table[key] if fn == "reason" else table[key][1]
+            given = kws | ({"file", "sheet"} if fn == "problem" else set()) | ({"name"} if fn == "refusal" else set())
+            if lacking := placeholders(template) - given:
+                problems.append(f"{rel(path)}: {key} lacks {sorted(lacking)}")
+    assert not problems
+    # every whole message is used somewhere (REASONS may be picked by a computed key: encoding.*, ole.*)
+    assert set(T.TEXTS) - used == set()
+
+
+def test_a_filled_message_is_nfc_even_when_the_file_sent_nfd():
+    nfd = unicodedata.normalize("NFD", "Lê Thị Hạ")
+    p = T.problem("duplicate_person", "a.xlsx", name=nfd, born="1980", first_file="b.xlsx", first_sheet="Mục 1",
+                  first_row=9)
+    assert unicodedata.is_normalized("NFC", p.message)
+    assert p.message == ("'Lê Thị Hạ' (1980) có thể trùng: được đề xuất hai lần, tại đây và tại b.xlsx › "
+                         "trang 'Mục 1' dòng 9.")
