@@ -177,9 +177,7 @@ def _run_locked(catalogue: Catalogue, workdir: Path, inbox: Path, now: datetime,
             raise MergeError(str(exc)) from None
         except (OSError, sqlite3.Error) as exc:
             store.rollback()
-            raise MergeError(f"Không ghi được kho dữ liệu '{store.root}' ({exc}); ổ đĩa có thể đã đầy hoặc thư mục "
-                             "không cho ghi. Lần gộp này được hủy, không mất dữ liệu đã có; hãy chạy lại sau khi "
-                             "khắc phục.") from None
+            raise _store_failed(store, exc) from None
         except BaseException:
             store.rollback()
             raise
@@ -275,13 +273,16 @@ def _record_inbox(catalogue: Catalogue, store: Store, inbox: Path, now: datetime
             store.set_email_info(sha, date_iso, sender)
     except (OSError, sqlite3.Error) as exc:
         store.rollback()
-        raise MergeError(f"Không ghi được kho dữ liệu '{store.root}' ({exc}); ổ đĩa có thể đã đầy hoặc thư mục "
-                         "không cho ghi. Lần gộp này được hủy, không mất dữ liệu đã có; hãy chạy lại sau khi "
-                         "khắc phục.") from None
+        raise _store_failed(store, exc) from None
     except BaseException:
         store.rollback()
         raise
     return fresh, rejected, sightings
+
+
+def _store_failed(store: Store, exc: BaseException) -> MergeError:
+    return MergeError(f"Không ghi được kho dữ liệu '{store.root}' ({exc}); ổ đĩa có thể đã đầy hoặc thư mục không cho "
+                      "ghi. Lần gộp này được hủy, không mất dữ liệu đã có; hãy chạy lại sau khi khắc phục.")
 
 
 class _InTransaction:

@@ -49,6 +49,27 @@ def generated_round(tmp_path_factory: pytest.TempPathFactory, catalogue: cat.Cat
     return wd, built, out, sample
 
 
+def fill_with_openpyxl(built, rows_by_assignment: dict[str, list[dict]], dst: Path, *, preparer: bool = True) -> Path:
+    """Type rows into a generated workbook's entry sheets with openpyxl, by its _meta (docs/meta_format.md)."""
+    import openpyxl
+
+    from hoacu_xlsx import demo
+
+    wb = openpyxl.load_workbook(built.path)
+    for aid, rows in rows_by_assignment.items():
+        lay = built.meta.layouts[aid]
+        ws = wb[lay.sheet]
+        for i, row in enumerate(rows):
+            for key, value in row.items():
+                ws[f"{lay.columns[key]}{lay.first_data_row + i}"] = value
+        if preparer:
+            for key, value in demo.PREPARER.items():
+                ws[lay.preparer[key]] = value
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    wb.save(dst)
+    return dst
+
+
 def copy_workdir(src: Path, dst: Path) -> Path:
     shutil.copytree(src, dst, dirs_exist_ok=True)
     return dst

@@ -12,22 +12,15 @@ import openpyxl
 
 from hoacu_xlsx.master import master_path
 
+from tests.conftest import fill_with_openpyxl
+
 NOW = datetime(2024, 6, 10, 9, 0).astimezone()
 NAME_HEADER = "Tên tập thể / Họ và tên cá nhân, chủ hộ"
 
 
 def write_return(built: Any, rows_by_assignment: dict[str, list[dict[str, Any]]], dst: Path) -> Path:
     """Type rows into a generated workbook's entry sheets with openpyxl (docs/meta_format.md), save as dst."""
-    wb = openpyxl.load_workbook(built.path)
-    for aid, rows in rows_by_assignment.items():
-        lay = built.meta.layouts[aid]
-        ws = wb[lay.sheet]
-        for i, row in enumerate(rows):
-            for key, value in row.items():
-                ws[f"{lay.columns[key]}{lay.first_data_row + i}"] = value
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    wb.save(dst)
-    return dst
+    return fill_with_openpyxl(built, rows_by_assignment, dst, preparer=False)
 
 
 def master_rows(wd: Path, year: int = 2024) -> tuple[openpyxl.Workbook, Any, dict[str, int], int]:

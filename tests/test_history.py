@@ -25,6 +25,8 @@ from hoacu_xlsx.cli import main
 from hoacu_xlsx.master import master_path
 from hoacu_xlsx.validator import Nomination
 
+from tests.conftest import fill_with_openpyxl
+
 NAME = "Tên tập thể / Họ và tên cá nhân, chủ hộ"
 HONOUR = "Giấy khen của Chủ tịch UBND xã"
 
@@ -203,17 +205,8 @@ def test_damaged_earlier_master_is_one_warning_naming_the_file(tmp_path, catalog
 
 
 def _fill(built, rows_by_assignment: dict[str, list[dict]], dst: Path, when: datetime) -> None:
-    """Type rows into a generated workbook with openpyxl, by its _meta (as docs/meta_format.md says)."""
-    wb = openpyxl.load_workbook(built.path)
-    for aid, rows in rows_by_assignment.items():
-        lay = built.meta.layouts[aid]
-        ws = wb[lay.sheet]
-        for i, row in enumerate(rows):
-            for key, value in row.items():
-                ws[f"{lay.columns[key]}{lay.first_data_row + i}"] = value
-        for key, value in demo.PREPARER.items():
-            ws[lay.preparer[key]] = value
-    wb.save(dst)
+    """Type rows into a generated workbook with openpyxl, by its _meta, saved at ``when``."""
+    fill_with_openpyxl(built, rows_by_assignment, dst)
     os.utime(dst, (when.timestamp(), when.timestamp()))
 
 

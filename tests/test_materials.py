@@ -26,7 +26,7 @@ from hoacu_xlsx import demo, merge
 from hoacu_xlsx import history as H_
 from hoacu_xlsx.master import master_path
 from tests import hostile_files as H
-from tests.conftest import generated_round
+from tests.conftest import fill_with_openpyxl, generated_round
 
 NOW = datetime(2024, 6, 3, 9, 0).astimezone()
 DOCX = ("application", "vnd.openxmlformats-officedocument.wordprocessingml.document")
@@ -55,17 +55,7 @@ def letter(sender: str, parts: list[tuple[str, bytes, tuple[str, str]]]) -> byte
 
 def fill_openpyxl(built, rows: dict[str, list[dict]], dst: Path) -> bytes:
     """Type rows into a generated workbook with openpyxl, by its _meta."""
-    wb = openpyxl.load_workbook(built.path)
-    for aid, rs in rows.items():
-        lay = built.meta.layouts[aid]
-        ws = wb[lay.sheet]
-        for i, row in enumerate(rs):
-            for key, value in row.items():
-                ws[f"{lay.columns[key]}{lay.first_data_row + i}"] = value
-        for key, value in demo.PREPARER.items():
-            ws[lay.preparer[key]] = value
-    wb.save(dst)
-    return dst.read_bytes()
+    return fill_with_openpyxl(built, rows, dst).read_bytes()
 
 
 def two_rows(sample) -> list[dict]:
