@@ -386,18 +386,18 @@ def _last_fetch(env: Env, as_json: bool) -> Any:
 
 
 def _smtp_send(cat: Any, paths: list[Path], really: bool) -> None:
-    from hoacu_xlsx import mail
+    from hoacu_xlsx import smtp_send
 
     try:
         try:
-            cfg: Any = mail.SmtpConfig.from_catalogue(cat)
-        except mail.MailError:
+            cfg: Any = smtp_send.SmtpConfig.from_catalogue(cat)
+        except smtp_send.MailError:
             if really:
                 raise
             cfg = None   # a dry run only checks the drafts
-        lines = mail.send_drafts(paths, cfg, dry_run=not really,
-                                 password=lambda: click.prompt("Mật khẩu thư điện tử", hide_input=True))
-    except mail.MailError as exc:
+        lines = smtp_send.send_drafts(paths, cfg, dry_run=not really,
+                                      password=lambda: click.prompt("Mật khẩu thư điện tử", hide_input=True))
+    except smtp_send.MailError as exc:
         _fail(str(exc), 4)
     for line in lines:
         click.echo(line)

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from hoacu_xlsx import builder, catalogue as C, demo, generate, mail, merge, template
+from hoacu_xlsx import builder, catalogue as C, demo, generate, mail, merge, smtp_send, template
 from hoacu_xlsx import picture as P
 from hoacu_xlsx.problems import Problem
 
@@ -290,17 +290,17 @@ def test_reminder_from_a_hand_built_picture(tmp_path, catalogue):
 
 def test_smtp_config_from_the_catalogue(tmp_path):
     cfg = catalogue_with_emails(tmp_path, '\n[smtp]\nhost = "smtp.example.vn"\nuser = "tdkt@example.vn"\n')
-    c = mail.SmtpConfig.from_catalogue(C.load(cfg))   # the catalogue carries the [smtp] table as it is
+    c = smtp_send.SmtpConfig.from_catalogue(C.load(cfg))   # the catalogue carries the [smtp] table as it is
     assert (c.host, c.port, c.security, c.user, c.from_addr) == ("smtp.example.vn", 587, "starttls",
                                                                  "tdkt@example.vn", "")
-    assert mail.SmtpConfig.from_table({"host": "h", "security": "SSL"}).port == 465
-    with pytest.raises(mail.MailError, match=r"Chưa cấu hình máy chủ gửi thư \(SMTP\). Chạy 'hoacu-xlsx init'"):
-        mail.SmtpConfig.from_catalogue(C.load())
+    assert smtp_send.SmtpConfig.from_table({"host": "h", "security": "SSL"}).port == 465
+    with pytest.raises(smtp_send.MailError, match=r"Chưa cấu hình máy chủ gửi thư \(SMTP\). Chạy 'hoacu-xlsx init'"):
+        smtp_send.SmtpConfig.from_catalogue(C.load())
     for table, msg in [({"host": "h", "port": "25"}, "'port'"), ({"host": "h", "port": 70000}, "'port'"),
                        ({"host": "h", "security": "tls"}, "starttls, ssl hoặc none"),
                        ({"host": "h", "from": "không"}, "'from'"), ({"host": 5}, "'host'")]:
-        with pytest.raises(mail.MailError, match=msg):
-            mail.SmtpConfig.from_table(table)
+        with pytest.raises(smtp_send.MailError, match=msg):
+            smtp_send.SmtpConfig.from_table(table)
 
 
 # --------------------------------------------------------------------------- sending (local SMTP server)
@@ -373,13 +373,13 @@ def test_send_drafts_api_plain(tmp_path, smtp_server):
     port, handler = smtp_server
     cat, res = _drafts(tmp_path, mttq="mttq@example.vn, phu@example.vn", doan_thanh_nien="tuchoi@example.vn",
                        hoi_lhpn="lhpn@example.vn; tuchoi@example.vn")
-    cfg = mail.SmtpConfig("127.0.0.1", port, "none")
+    cfg = smtp_send.SmtpConfig("127.0.0.1", port, "none")
     before = {p: p.read_bytes() for p in res.drafts}
-    dry = mail.send_drafts(res.drafts, cfg)                       # dry run by default
+    dry = smtp_send.send_drafts(res.drafts, cfg)                       # dry run by default
     assert not handler.envelopes
     assert any(line.startswith("(chạy thử) Sẽ gửi DTTT_2024_cong_an.eml tới congan@example.vn") for line in dry)
     assert "Chạy thử: chưa gửi thư nào (4 thư sẵn sàng)" in dry[-1]
-    lines = mail.send_drafts(res.drafts, cfg, dry_run=False)
+    lines = smtp_send.send_drafts(res.drafts, cfg, dry_run=False)
     assert {p: p.read_bytes() for p in res.drafts} == before      # drafts on disk are left as they were
     got = {e.rcpt_tos[0]: e for e in handler.envelopes}
     assert set(got) == {"congan@example.vn", "mttq@example.vn", "lhpn@example.vn"}
@@ -443,25 +443,25 @@ def test_send_with_tls_and_login(tmp_path, certificate, monkeypatch, security):
     ctl, port, handler, logins = _tls_server(certificate, implicit=security == "ssl")
     try:
         _, res = _drafts(tmp_path)
-        cfg = mail.SmtpConfig.from_table({"host": "127.0.0.1", "port": port, "security": security, "user": "tdkt",
+        cfg = smtp_send.SmtpConfig.from_table({"host": "127.0.0.1", "port": port, "security": security, "user": "tdkt",
                                           "cafile": str(certificate[0])})
-        monkeypatch.delenv(mail.PASSWORD_ENV, raising=False)
-        with pytest.raises(mail.MailError, match="Chưa có mật khẩu"):
-            mail.send_drafts(res.drafts, cfg, dry_run=False)
-        with pytest.raises(mail.MailError, match="không chấp nhận tên đăng nhập"):
-            mail.send_drafts(res.drafts, cfg, dry_run=False, password=lambda: "sai")
+        monkeypatch.delenv(smtp_send.PASSWORD_ENV, raising=False)
+        with pytest.raises(smtp_send.MailError, match="Chưa có mật khẩu"):
+            smtp_send.send_drafts(res.drafts, cfg, dry_run=False)
+        with pytest.raises(smtp_send.MailError, match="không chấp nhận tên đăng nhập"):
+            smtp_send.send_drafts(res.drafts, cfg, dry_run=False, password=lambda: "sai")
         assert not handler.envelopes
-        monkeypatch.setenv(mail.PASSWORD_ENV, "bi-mat-123")
+        monkeypatch.setenv(smtp_send.PASSWORD_ENV, "bi-mat-123")
         asked = []
-        lines = mail.send_drafts(res.drafts, cfg, dry_run=False, password=lambda: asked.append(1) or "x")
+        lines = smtp_send.send_drafts(res.drafts, cfg, dry_run=False, password=lambda: asked.append(1) or "x")
         assert not asked                                           # the environment variable wins over the prompt
         assert lines[-1] == f"Đã gửi 1/1 thư qua 127.0.0.1:{port}."
         (env,) = handler.envelopes
         _check_received(env, tmp_path, "cong_an", ["congan@example.vn"])
         assert logins[-1][1] is True
-        untrusted = mail.SmtpConfig("127.0.0.1", port, security, "tdkt")   # self-signed, no cafile: refused
-        with pytest.raises(mail.MailError, match="Gửi thư qua 127.0.0.1"):
-            mail.send_drafts(res.drafts, untrusted, dry_run=False)
+        untrusted = smtp_send.SmtpConfig("127.0.0.1", port, security, "tdkt")   # self-signed, no cafile: refused
+        with pytest.raises(smtp_send.MailError, match="Gửi thư qua 127.0.0.1"):
+            smtp_send.send_drafts(res.drafts, untrusted, dry_run=False)
         assert len(handler.envelopes) == 1
     finally:
         ctl.stop()
@@ -469,9 +469,9 @@ def test_send_with_tls_and_login(tmp_path, certificate, monkeypatch, security):
 
 def test_server_down_is_a_vietnamese_error(tmp_path):
     _, res = _drafts(tmp_path)
-    cfg = mail.SmtpConfig("127.0.0.1", _free_port(), "none", timeout=5)
-    with pytest.raises(mail.MailError, match=r"Gửi thư qua 127\.0\.0\.1:\d+ không được .*Đã gửi 0/1 thư"):
-        mail.send_drafts(res.drafts, cfg, dry_run=False)
+    cfg = smtp_send.SmtpConfig("127.0.0.1", _free_port(), "none", timeout=5)
+    with pytest.raises(smtp_send.MailError, match=r"Gửi thư qua 127\.0\.0\.1:\d+ không được .*Đã gửi 0/1 thư"):
+        smtp_send.send_drafts(res.drafts, cfg, dry_run=False)
 
 
 def test_remind_command_writes_and_sends_reminders(tmp_path, smtp_server):
