@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from hoacu_xlsx import backups
 from hoacu_xlsx import fields as F
@@ -405,9 +405,11 @@ def table_rows(pic: P.Picture, sheet_id: str, x: MasterExtras | None = None) -> 
 # --------------------------------------------------------------------------- writing
 
 
-def write_master(picture: P.Picture, path: Path, extras: MasterExtras | None = None) -> Path | None:
+def write_master(picture: P.Picture, path: Path, extras: MasterExtras | None = None,
+                 on_written: Callable[[Path], None] | None = None) -> Path | None:
     """Write the new master beside the old one, keep the old one in ``ban_cu/``, then replace it in one rename.
 
+    ``on_written`` sees the complete temporary file before it replaces the master (merge records its hash).
     Returns the backup of the previous master (None when there was none).
     """
     extras = extras or MasterExtras()
@@ -420,6 +422,8 @@ def write_master(picture: P.Picture, path: Path, extras: MasterExtras | None = N
     tmp = temp_name(path)
     try:
         _write_workbook(picture, tmp, extras)
+        if on_written is not None:
+            on_written(tmp)
     except OSError as exc:
         remove_quietly(tmp)
         raise MasterWriteError(f"Không ghi được sổ tổng hợp vào '{path.parent}' ({exc.strerror or exc}). Kiểm tra "

@@ -74,6 +74,15 @@ CREATE TABLE IF NOT EXISTS officer_rows (
 CREATE TABLE IF NOT EXISTS checked (
     sha256 TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, payload BLOB NOT NULL
 );
+CREATE TABLE IF NOT EXISTS inbox_index (
+    origin TEXT PRIMARY KEY,     -- an inbox file, relative to inbox/
+    stat TEXT NOT NULL,          -- JSON [size, mtime_ns, file id (inode), ctime_ns] when it was last read
+    yielded TEXT NOT NULL        -- JSON [[sha256, name, email Date, sender], ...]: what it held (a container: several)
+);
+CREATE TABLE IF NOT EXISTS master_written (
+    path TEXT PRIMARY KEY,       -- the master's file name in master/
+    size INTEGER NOT NULL, sha256 TEXT NOT NULL, written_at TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS outcomes (
     sha256 TEXT PRIMARY KEY, unit_id TEXT, outcome TEXT, version INTEGER,
     errors INTEGER, warnings INTEGER, merged_at TEXT
@@ -353,6 +362,11 @@ class Store:
         return {k: json.loads(v) for k, v in
                 self.conn.execute("SELECT row_key, values_json FROM officer_rows WHERE sheet=?", (sheet,))}
 
+    def officer_rows_as_saved(self, sheet: str) -> list[Any]:
+        """The rows of ``sheet`` in the order they were last saved (a replace_all save keeps its order)."""
+        return [json.loads(v) for (v,) in
+                self.conn.execute("SELECT values_json FROM officer_rows WHERE sheet=? ORDER BY rowid", (sheet,))]
+
     def save_officer_rows(self, sheet: str, values: dict[str, Any], replace_all: bool = False) -> None:
         """Save rows of ``sheet``; with ``replace_all`` the rows not given are removed (the officer cleared them)."""
         now = _now()
@@ -375,6 +389,27 @@ class Store:
         self.conn.executemany("INSERT OR REPLACE INTO checked VALUES (?,?,?)",
                               [(sha, fp, zlib.compress(json.dumps(p, ensure_ascii=False).encode()))
                                for sha, fp, p in rows])
+
+    # -- the inbox index: files unchanged since the last merge are not read or hashed again
+    def inbox_index(self) -> dict[str, tuple[tuple[int, ...], list[tuple[str, str, str | None, str | None]]]]:
+        """origin -> (stat it had when read, [(sha256, name, email Date ISO, sender)] of what it held)."""
+        return {o: (tuple(json.loads(st)), [tuple(y) for y in json.loads(yd)])  # type: ignore[misc]
+                for o, st, yd in self.conn.execute("SELECT origin, stat, yielded FROM inbox_index")}
+
+    def save_inbox_index(self, entries: dict[str, tuple[tuple[int, ...], list[tuple[Any, ...]]]]) -> None:
+        """Replace the index with ``entries`` (files gone from inbox/ drop out)."""
+        self.conn.execute("DELETE FROM inbox_index")
+        self.conn.executemany("INSERT INTO inbox_index VALUES (?,?,?)",
+                              [(o, json.dumps(list(st)), json.dumps(yd, ensure_ascii=False))
+                               for o, (st, yd) in entries.items()])
+
+    # -- the master as this tool last wrote it: if the file is still byte for byte that, nobody edited it
+    def master_written(self, name: str) -> tuple[int, str] | None:
+        row = self.conn.execute("SELECT size, sha256 FROM master_written WHERE path=?", (name,)).fetchone()
+        return (row[0], row[1]) if row else None
+
+    def set_master_written(self, name: str, size: int, sha256: str) -> None:
+        self.conn.execute("INSERT OR REPLACE INTO master_written VALUES (?,?,?,?)", (name, size, sha256, _now()))
 
     # -- outcomes of the last merge (for status and history)
     def save_outcomes(self, rows: Iterable[tuple[str, str | None, str, int | None, int, int]]) -> None:

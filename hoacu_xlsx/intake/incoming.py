@@ -29,6 +29,8 @@ class Incoming:
     received_at: datetime | None = None
     sender: str | None = None
     problems: list[Problem] = field(default_factory=list)
+    stat: tuple[int, ...] | None = None   # the inbox file's stat when it was read (see scan.stat_key); None: not indexed
+    unchanged: bool = False               # remembered from the inbox index: the file was not read again
 
     @property
     def ok(self) -> bool:
