@@ -286,7 +286,7 @@ def _record_inbox(catalogue: Catalogue, store: Store, inbox: Path, now: datetime
     store.begin()
     try:
         for inc, (payload, examined) in zip(fresh, reading):   # stored as read: a batch in memory at a time
-            record(inc, payload, store.archive(inc.sha256, inc.data, inc.fmt))
+            record(inc, payload, store.archive(inc.sha256, inc.data, inc.fmt, sync=False))
             if examined is not None:
                 store.save_checked([(inc.sha256, f"{fingerprint}|{inc.sender or ''}", examined)])
         for inc in rejected:
@@ -297,6 +297,7 @@ def _record_inbox(catalogue: Catalogue, store: Store, inbox: Path, now: datetime
             store.set_email_info(sha, date_iso, sender)
         if index is not None:
             store.save_inbox_index(index)
+        store.sync_archive()   # every archived copy on disk before the ledger pointing to it can commit
     except (OSError, sqlite3.Error) as exc:
         store.rollback()
         raise MergeError(f"Không ghi được kho dữ liệu '{store.root}' ({exc}); ổ đĩa có thể đã đầy hoặc thư mục "

@@ -156,6 +156,7 @@ class Store:
     def __init__(self, root: Path, conn: sqlite3.Connection) -> None:
         self.root = root
         self.conn = conn
+        self._unsynced: list[Path] = []   # archive copies not yet forced to disk (see sync_archive)
 
     @classmethod
     def open(cls, workdir: Path) -> "Store":
@@ -279,20 +280,45 @@ class Store:
             yield FileRecord(*row[:10], raw_blob=row[10], first_seen_source=row[11])
 
     # -- archive
-    def archive(self, sha256: str, data: bytes, fmt: str | None) -> str:
-        """Copy the bytes into the content-addressed archive (atomic; idempotent)."""
+    def archive(self, sha256: str, data: bytes, fmt: str | None, sync: bool = True) -> str:
+        """Copy the bytes into the content-addressed archive (atomic; idempotent).
+
+        With ``sync=False`` the copy is not forced to disk here: the caller calls :meth:`sync_archive`
+        before the ledger that points to it commits (one flush for a whole merge instead of two per file).
+        A copy already there is kept only if it holds exactly these bytes (a crash before a flush can leave
+        it short or empty)."""
         rel = Path(ARCHIVE_DIR) / sha256[:2] / f"{sha256}.{fmt or 'bin'}"
         dest = self.root / rel
-        if not dest.exists():
+        try:   # rare (a merge stopped before its commit): compare, the bytes are at hand
+            whole = dest.stat().st_size == len(data) and dest.read_bytes() == data
+        except OSError:
+            whole = False
+        if not whole:
             dest.parent.mkdir(parents=True, exist_ok=True)
             tmp = dest.with_name(dest.name + f".{os.getpid()}.tmp")
             with open(tmp, "wb") as fh:   # complete before it gets its name: a killed merge leaves no half copy
                 fh.write(data)
                 fh.flush()
-                os.fsync(fh.fileno())     # on disk before the ledger that points to it commits
+                if sync:
+                    os.fsync(fh.fileno())     # on disk before the ledger that points to it commits
             os.replace(tmp, dest)
-            _fsync_dir(dest.parent)
+            if sync:
+                _fsync_dir(dest.parent)
+            else:
+                self._unsynced.append(dest)
         return rel.as_posix()
+
+    def sync_archive(self) -> None:
+        """Force the copies written with ``sync=False`` to disk (before the ledger pointing to them commits)."""
+        if not self._unsynced:
+            return
+        if hasattr(os, "sync"):
+            os.sync()                      # POSIX: one flush of everything, waited for on Linux
+        else:  # pragma: no cover - Windows
+            for path in self._unsynced:
+                with open(path, "rb+") as fh:
+                    os.fsync(fh.fileno())
+        self._unsynced.clear()
 
     def archived_bytes(self, rel: str) -> bytes | None:
         try:

@@ -170,3 +170,25 @@ def test_a_merge_killed_after_replacing_the_master_leaves_it_to_be_read_back(mer
         size, sha = st.master_written(mpath.name)
     assert (size, sha) != merge._file_sha256(mpath)
     assert not merge._master_as_written(merged, mpath)
+
+
+def test_archive_copies_are_flushed_once_before_the_ledger_commits(tmp_path, catalogue, monkeypatch):
+    wd = tmp_path / "wd"
+    (wd / "inbox").mkdir(parents=True)
+    toks = [returned(catalogue, uid, wd / "inbox")[1] for uid in units_with_items(catalogue, 2)]
+    with Store.open(wd) as st:
+        st.record_issued(catalogue.year, toks)
+    events = []
+    real_commit = Store.commit
+    monkeypatch.setattr(os, "sync", lambda: events.append("sync"))
+    monkeypatch.setattr(Store, "commit", lambda self: events.append("commit") or real_commit(self))
+    merge.run(catalogue, wd, now=NOW, write_feedback=False)
+    assert events.count("sync") == 1 and events.index("sync") < events.index("commit")
+
+
+def test_a_short_archive_copy_left_by_a_crash_is_written_again(tmp_path):
+    with Store.open(tmp_path) as st:
+        rel = st.archive("cd" * 32, b"workbook bytes", "xlsx", sync=False)
+        (st.root / rel).write_bytes(b"")                      # what a power cut before the flush can leave
+        st.archive("cd" * 32, b"workbook bytes", "xlsx", sync=False)
+        assert (st.root / rel).read_bytes() == b"workbook bytes"
