@@ -315,7 +315,9 @@ def _index_entry(index: dict[str, tuple[tuple[int, ...], list[tuple[Any, ...]]]]
     a file any part of which was not read whole is left out, so it is looked at again next time."""
     if inc.origin in unindexed:
         return
-    if inc.stat is None or (inc.origin in index and index[inc.origin][0] != inc.stat):
+    # only workbooks (and refusals) are replayed from the index: anything else kept from inbox/ needs its bytes
+    if inc.stat is None or getattr(inc, "kind", "workbook") != "workbook" or \
+            (inc.origin in index and index[inc.origin][0] != inc.stat):
         unindexed.add(inc.origin)
         index.pop(inc.origin, None)
         return
