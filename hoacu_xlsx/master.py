@@ -13,6 +13,7 @@ a formula).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import zlib
@@ -20,7 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from hoacu_xlsx import backups
 from hoacu_xlsx import fields as F
@@ -174,9 +175,10 @@ _B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 _PAIRS = [a + b for a in _B64 for b in _B64]   # 12 bits -> 2 characters
 
 
+@functools.lru_cache(maxsize=1 << 16, typed=True)
 def cell_hash(v: Any) -> str:
     """4 characters (24 bits of CRC-32) that change when the officer edits a tool cell: cheap enough for every
-    cell of every merge; one edit in 16 million would go unnoticed."""
+    cell of every merge; one edit in 16 million would go unnoticed. (Cached: most cell values repeat.)"""
     x = zlib.crc32(cell_text(v).encode()) & 0xFFFFFF
     return _PAIRS[x >> 12] + _PAIRS[x & 0xFFF]
 
@@ -411,9 +413,11 @@ def table_rows(pic: P.Picture, sheet_id: str, x: MasterExtras | None = None) -> 
 # --------------------------------------------------------------------------- writing
 
 
-def write_master(picture: P.Picture, path: Path, extras: MasterExtras | None = None) -> Path | None:
+def write_master(picture: P.Picture, path: Path, extras: MasterExtras | None = None,
+                 on_written: Callable[[Path], None] | None = None) -> Path | None:
     """Write the new master beside the old one, keep the old one in ``ban_cu/``, then replace it in one rename.
 
+    ``on_written`` sees the complete temporary file before it replaces the master (merge records its hash).
     Returns the backup of the previous master (None when there was none).
     """
     extras = extras or MasterExtras()
@@ -426,6 +430,8 @@ def write_master(picture: P.Picture, path: Path, extras: MasterExtras | None = N
     tmp = temp_name(path)
     try:
         _write_workbook(picture, tmp, extras)
+        if on_written is not None:
+            on_written(tmp)
     except OSError as exc:
         remove_quietly(tmp)
         raise MasterWriteError(f"Không ghi được sổ tổng hợp vào '{path.parent}' ({exc.strerror or exc}). Kiểm tra "
@@ -592,17 +598,35 @@ def _table(wb: Any, st: _Styles, pic: P.Picture, sheet_id: str, cols: list[Col],
     for i, c in enumerate(cols):
         ws.write_string(HEADER_ROW, i, c.header, st.officer_header if c.officer else st.header)
     ws.write_string(HEADER_ROW, check, HEADER_KEY + "|" + "".join(cell_hash(c.header) for c in tool))
-    r = HEADER_ROW
-    for r, (key, values) in enumerate(rows, start=FIRST_ROW):
-        for i, c in enumerate(cols):
-            _put(ws, r, i, values.get(c.key, ""), st.officer if c.officer else st.wrap if c.wrap else None)
-        ws.write_string(r, check, key + "|" + "".join(cell_hash(values.get(c.key, "")) for c in tool))
-    last = max(r, FIRST_ROW)
+    last = _table_rows(ws, st, cols, rows, streaming)
     ws.autofilter(HEADER_ROW, 0, last, len(cols) - 1)
     ws.freeze_panes(FIRST_ROW, freeze_cols)
     setup_print(ws, title=_print_title(pic, SHEET_IDS[sheet_id]), landscape=True, repeat_rows=(KEY_ROW, HEADER_ROW),
                 repeat_cols=(0, freeze_cols - 1) if freeze_cols else None, widths=[c.width for c in cols])
     return ws, pos, last
+
+
+def _table_rows(ws: Any, st: _Styles, cols: list[Col], rows: Rows, streaming: bool) -> int:
+    """The data rows of a table sheet and their check cells; returns the last row index (FIRST_ROW at least)."""
+    fmts = [st.officer if c.officer else st.wrap if c.wrap else None for c in cols]
+    keys = [c.key for c in cols]
+    tool = [c.key for c in cols if not c.officer]
+    r = HEADER_ROW
+    if not streaming:   # a small sheet held in memory: cell by cell
+        for r, (key, values) in enumerate(rows, start=FIRST_ROW):
+            for i, k in enumerate(keys):
+                _put(ws, r, i, values.get(k, ""), fmts[i])
+            ws.write_string(r, len(cols), key + "|" + "".join(cell_hash(values.get(k, "")) for k in tool))
+        return max(r, FIRST_ROW)
+    from hoacu_xlsx.xlsx_rows import RowWriter
+
+    out = RowWriter(ws, FIRST_ROW, [*fmts, None])
+    for r, (key, values) in enumerate(rows, start=FIRST_ROW):
+        cells = [values.get(k, "") for k in keys]
+        cells.append(key + "|" + "".join([cell_hash(values.get(k, "")) for k in tool]))
+        out.row(r, cells)
+    out.close()
+    return max(r, FIRST_ROW)
 
 
 class _Recorder:

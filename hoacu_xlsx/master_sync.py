@@ -110,6 +110,15 @@ def _from_store(store: Store) -> Synced:
     return result
 
 
+def as_written(store: Store) -> Synced:
+    """The master is exactly as the last merge wrote it (merge checks its bytes): what it shows is what the
+    store holds, so nothing is saved; layouts, added sheets and the open edit list (in the master's order)
+    come from the store."""
+    result = _from_store(store)
+    result.edits = store.officer_rows_as_saved(EDITS)
+    return result
+
+
 def _entry(sheet: str, cell: str, row: str, column: str, typed: str, when: str, basis: str) -> dict[str, str]:
     eid = "S" + hashlib.blake2b(f"{basis}\x1f{typed}".encode(), digest_size=6).hexdigest()
     return {"id": eid, "trang": sheet, "o": cell, "dong": row, "cot": column, "so_ghi": "", "can_bo_go": typed,

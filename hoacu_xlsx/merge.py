@@ -156,10 +156,11 @@ def _run_locked(catalogue: Catalogue, workdir: Path, inbox: Path, now: datetime,
     # the master's state first: an open or damaged master stops the merge before anything is written
     try:
         notices += [Problem(str(mpath), n, WARNING, "stale_lock") for n in MR.check_not_open(mpath)]
-        state = MR.read_state(mpath)
+        state = None if _master_as_written(workdir, mpath) else MR.read_state(mpath)
     except (MR.MasterOpen, MS.MasterReadError) as exc:
         raise MergeError(str(exc)) from None
-    notices += [Problem(str(mpath), n, WARNING, "added_sheet_values_only") for n in state.notices]
+    if state is not None:
+        notices += [Problem(str(mpath), n, WARNING, "added_sheet_values_only") for n in state.notices]
 
     store = Store.open(workdir)
     try:
@@ -170,7 +171,7 @@ def _run_locked(catalogue: Catalogue, workdir: Path, inbox: Path, now: datetime,
             notices += extras.history.problems
             notices += [Problem(str(mpath.parent), n, WARNING, "material_copy")
                         for n in MT.place_copies(pic, mpath.parent, store)]
-            MS.write_master(pic, mpath, extras)
+            MS.write_master(pic, mpath, extras, on_written=lambda tmp: _remember_master(store, mpath, tmp))
             store.commit()   # only now: a master that cannot be replaced leaves the store as it was
         except MS.MasterWriteError as exc:
             store.rollback()
@@ -199,6 +200,36 @@ def _run_locked(catalogue: Catalogue, workdir: Path, inbox: Path, now: datetime,
         store.close()
 
 
+def _file_sha256(path: Path) -> tuple[int, str]:
+    h = hashlib.sha256()
+    size = 0
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            size += len(chunk)
+            h.update(chunk)
+    return size, h.hexdigest()
+
+
+def _remember_master(store: Store, mpath: Path, written: Path) -> None:
+    """Record the bytes of the master just written (before it takes the master's name): committed with the store."""
+    size, sha = _file_sha256(written)
+    store.set_master_written(mpath.name, size, sha)
+
+
+def _master_as_written(workdir: Path, mpath: Path) -> bool:
+    """Is the master byte for byte the one the last merge wrote? Then nobody has typed anything in it and
+    the store already holds all it shows: reading it back would find nothing new. In any doubt: False."""
+    if not (workdir / STORE_DIR / "hoacu.sqlite3").is_file():
+        return False
+    try:
+        size = mpath.stat().st_size
+        with Store.open(workdir) as store:
+            recorded = store.master_written(mpath.name)
+        return recorded is not None and recorded[0] == size and _file_sha256(mpath) == recorded
+    except Exception:
+        return False
+
+
 def _record_inbox(catalogue: Catalogue, store: Store, inbox: Path, now: datetime,
                   progress: Callable[[Iterable[Any], int], Iterable[Any]] | None, rescan: bool,
                   notices: list[Problem]) -> tuple[list[Any], list[Any], list[tuple[str, str]]]:
@@ -215,10 +246,15 @@ def _record_inbox(catalogue: Catalogue, store: Store, inbox: Path, now: datetime
     email_info: list[tuple[str, str | None, str | None]] = []
     mtimes: dict[str, float] = {}
     queued: set[str] = set()
+    index: dict[str, tuple[tuple[int, ...], list[tuple[Any, ...]]]] | None = None
     if rescan and inbox.exists():
         from hoacu_xlsx.intake import scan_inbox
 
-        for inc in scan_inbox(inbox, known={sha for sha, v in known.items() if v == READER_VERSION}):
+        index = {}
+        unindexed: set[str] = set()
+        for inc in scan_inbox(inbox, known={sha for sha, v in known.items() if v == READER_VERSION},
+                              known_stats=store.inbox_index()):
+            _index_entry(index, unindexed, inc)
             if inc.kind == MATERIAL:       # a write-up or photo: kept (materials.py), never read
                 materials.append(inc)
                 continue
@@ -261,7 +297,7 @@ def _record_inbox(catalogue: Catalogue, store: Store, inbox: Path, now: datetime
     store.begin()
     try:
         for inc, (payload, examined) in zip(fresh, reading):   # stored as read: a batch in memory at a time
-            record(inc, payload, store.archive(inc.sha256, inc.data, inc.fmt))
+            record(inc, payload, store.archive(inc.sha256, inc.data, inc.fmt, sync=False))
             if examined is not None:
                 store.save_checked([(inc.sha256, f"{fingerprint}|{inc.sender or ''}", examined)])
         for inc in rejected:
@@ -271,6 +307,9 @@ def _record_inbox(catalogue: Catalogue, store: Store, inbox: Path, now: datetime
             store.note_sighting(sha, name)
         for sha, date_iso, sender in email_info:
             store.set_email_info(sha, date_iso, sender)
+        if index is not None:
+            store.save_inbox_index(index)
+        store.sync_archive()   # every archived copy on disk before the ledger pointing to it can commit
     except (OSError, sqlite3.Error) as exc:
         store.rollback()
         raise _store_failed(store, exc) from None
@@ -283,6 +322,22 @@ def _record_inbox(catalogue: Catalogue, store: Store, inbox: Path, now: datetime
 def _store_failed(store: Store, exc: BaseException) -> MergeError:
     return MergeError(f"Không ghi được kho dữ liệu '{store.root}' ({exc}); ổ đĩa có thể đã đầy hoặc thư mục không cho "
                       "ghi. Lần gộp này được hủy, không mất dữ liệu đã có; hãy chạy lại sau khi khắc phục.")
+
+
+def _index_entry(index: dict[str, tuple[tuple[int, ...], list[tuple[Any, ...]]]], unindexed: set[str],
+                 inc: Any) -> None:
+    """Remember what each inbox file held, under the stat it had when read (see intake.scan.stat_key);
+    a file any part of which was not read whole is left out, so it is looked at again next time."""
+    if inc.origin in unindexed:
+        return
+    # only workbooks (and refusals) are replayed from the index: anything else kept from inbox/ needs its bytes
+    if inc.stat is None or getattr(inc, "kind", "workbook") != "workbook" or \
+            (inc.origin in index and index[inc.origin][0] != inc.stat):
+        unindexed.add(inc.origin)
+        index.pop(inc.origin, None)
+        return
+    held = index.setdefault(inc.origin, (inc.stat, []))[1]
+    held.append((inc.sha256, inc.name, inc.received_at.isoformat() if inc.received_at else None, inc.sender))
 
 
 class _InTransaction:
@@ -313,10 +368,12 @@ def _officer_and_picture(catalogue: Catalogue, store: Store, state: Any, now: da
     from hoacu_xlsx import master as MS
     from hoacu_xlsx import master_sync as SY
 
-    synced = SY.save_officer(state, store, now, catalogue.year)
+    synced = SY.save_officer(state, store, now, catalogue.year) if state is not None else SY.as_written(store)
     current = store.received_overrides()
     bad: dict[str, str] = {}
     for key, when in synced.overrides.items():
+        if not when and not current:
+            continue   # an empty cell and no override stored: nothing to clear (saves a search per file)
         parsed = _parse_when(when)
         for sha, _name in store.find_files(key):
             if parsed:

@@ -16,13 +16,14 @@ before versions existed read 0 and have layout 1.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
-from hoacu_xlsx.atomic import write_bytes
+from hoacu_xlsx.atomic import temp_name, write_bytes
 
 STORE_DIR = "store"
 DB_NAME = "hoacu.sqlite3"
@@ -81,6 +82,15 @@ CREATE TABLE IF NOT EXISTS materials (
     first_seen TEXT NOT NULL, first_seen_source TEXT, email_date TEXT, sender TEXT,
     archive TEXT,                -- path relative to store/
     copy TEXT                    -- the officer's copy, relative to master/ (written by merge)
+);
+CREATE TABLE IF NOT EXISTS inbox_index (
+    origin TEXT PRIMARY KEY,     -- an inbox file, relative to inbox/
+    stat TEXT NOT NULL,          -- JSON [size, mtime_ns, file id (inode), ctime_ns] when it was last read
+    yielded TEXT NOT NULL        -- JSON [[sha256, name, email Date, sender], ...]: what it held (a container: several)
+);
+CREATE TABLE IF NOT EXISTS master_written (
+    path TEXT PRIMARY KEY,       -- the master's file name in master/
+    size INTEGER NOT NULL, sha256 TEXT NOT NULL, written_at TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS outcomes (
     sha256 TEXT PRIMARY KEY, unit_id TEXT, outcome TEXT, version INTEGER,
@@ -159,6 +169,7 @@ class Store:
     def __init__(self, root: Path, conn: sqlite3.Connection) -> None:
         self.root = root
         self.conn = conn
+        self._unsynced: list[Path] = []   # archive copies not yet forced to disk (see sync_archive)
 
     @classmethod
     def open(cls, workdir: Path) -> "Store":
@@ -282,15 +293,42 @@ class Store:
             yield FileRecord(*row[:10], raw_blob=row[10], first_seen_source=row[11])
 
     # -- archive
-    def archive(self, sha256: str, data: bytes, fmt: str | None) -> str:
-        """Copy the bytes into the content-addressed archive (atomic; idempotent)."""
+    def archive(self, sha256: str, data: bytes, fmt: str | None, sync: bool = True) -> str:
+        """Copy the bytes into the content-addressed archive (atomic; idempotent).
+
+        With ``sync=False`` the copy is not forced to disk here: the caller calls :meth:`sync_archive`
+        before the ledger that points to it commits (one flush for a whole merge instead of two per file).
+        A copy already there is kept only if it holds exactly these bytes (a crash before a flush can leave
+        it short or empty)."""
         rel = Path(ARCHIVE_DIR) / sha256[:2] / f"{sha256}.{fmt or 'bin'}"
         dest = self.root / rel
-        if not dest.exists():
+        try:   # rare (a merge stopped before its commit): compare, the bytes are at hand
+            whole = dest.stat().st_size == len(data) and dest.read_bytes() == data
+        except OSError:
+            whole = False
+        if not whole:
             dest.parent.mkdir(parents=True, exist_ok=True)
-            # complete and on disk before it gets its name and before the ledger that points to it commits
-            write_bytes(dest, data)
+            if sync:   # complete and on disk before it gets its name and before the ledger pointing to it commits
+                write_bytes(dest, data)
+            else:      # complete before it gets its name; forced to disk by sync_archive() before the commit
+                tmp = temp_name(dest)
+                with open(tmp, "wb") as fh:
+                    fh.write(data)
+                os.replace(tmp, dest)
+                self._unsynced.append(dest)
         return rel.as_posix()
+
+    def sync_archive(self) -> None:
+        """Force the copies written with ``sync=False`` to disk (before the ledger pointing to them commits)."""
+        if not self._unsynced:
+            return
+        if hasattr(os, "sync"):
+            os.sync()                      # POSIX: one flush of everything, waited for on Linux
+        else:  # pragma: no cover - Windows
+            for path in self._unsynced:
+                with open(path, "rb+") as fh:
+                    os.fsync(fh.fileno())
+        self._unsynced.clear()
 
     def archived_bytes(self, rel: str) -> bytes | None:
         try:
@@ -360,6 +398,11 @@ class Store:
         return {k: json.loads(v) for k, v in
                 self.conn.execute("SELECT row_key, values_json FROM officer_rows WHERE sheet=?", (sheet,))}
 
+    def officer_rows_as_saved(self, sheet: str) -> list[Any]:
+        """The rows of ``sheet`` in the order they were last saved (a replace_all save keeps its order)."""
+        return [json.loads(v) for (v,) in
+                self.conn.execute("SELECT values_json FROM officer_rows WHERE sheet=? ORDER BY rowid", (sheet,))]
+
     def save_officer_rows(self, sheet: str, values: dict[str, Any], replace_all: bool = False) -> None:
         """Save rows of ``sheet``; with ``replace_all`` the rows not given are removed (the officer cleared them)."""
         now = _now()
@@ -403,6 +446,27 @@ class Store:
         self.conn.executemany("INSERT OR REPLACE INTO checked VALUES (?,?,?)",
                               [(sha, fp, zlib.compress(json.dumps(p, ensure_ascii=False).encode()))
                                for sha, fp, p in rows])
+
+    # -- the inbox index: files unchanged since the last merge are not read or hashed again
+    def inbox_index(self) -> dict[str, tuple[tuple[int, ...], list[tuple[str, str, str | None, str | None]]]]:
+        """origin -> (stat it had when read, [(sha256, name, email Date ISO, sender)] of what it held)."""
+        return {o: (tuple(json.loads(st)), [tuple(y) for y in json.loads(yd)])  # type: ignore[misc]
+                for o, st, yd in self.conn.execute("SELECT origin, stat, yielded FROM inbox_index")}
+
+    def save_inbox_index(self, entries: dict[str, tuple[tuple[int, ...], list[tuple[Any, ...]]]]) -> None:
+        """Replace the index with ``entries`` (files gone from inbox/ drop out)."""
+        self.conn.execute("DELETE FROM inbox_index")
+        self.conn.executemany("INSERT INTO inbox_index VALUES (?,?,?)",
+                              [(o, json.dumps(list(st)), json.dumps(yd, ensure_ascii=False))
+                               for o, (st, yd) in entries.items()])
+
+    # -- the master as this tool last wrote it: if the file is still byte for byte that, nobody edited it
+    def master_written(self, name: str) -> tuple[int, str] | None:
+        row = self.conn.execute("SELECT size, sha256 FROM master_written WHERE path=?", (name,)).fetchone()
+        return (row[0], row[1]) if row else None
+
+    def set_master_written(self, name: str, size: int, sha256: str) -> None:
+        self.conn.execute("INSERT OR REPLACE INTO master_written VALUES (?,?,?,?)", (name, size, sha256, _now()))
 
     # -- outcomes of the last merge (for status and history)
     def save_outcomes(self, rows: Iterable[tuple[str, str | None, str, int | None, int, int]]) -> None:

@@ -34,6 +34,8 @@ class Incoming:
     sender: str | None = None
     problems: list[Problem] = field(default_factory=list)
     kind: str = WORKBOOK            # WORKBOOK (fmt in WORKBOOK_FORMATS) | MATERIAL (fmt in MATERIAL_FORMATS)
+    stat: tuple[int, ...] | None = None   # the inbox file's stat when it was read (see scan.stat_key); None: not indexed
+    unchanged: bool = False               # remembered from the inbox index: the file was not read again
 
     @property
     def ok(self) -> bool:

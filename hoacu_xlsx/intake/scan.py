@@ -11,6 +11,7 @@ from __future__ import annotations
 import errno
 import os
 import stat
+from datetime import datetime
 from pathlib import Path, PurePosixPath
 from typing import Iterator
 
@@ -95,8 +96,18 @@ def _from_origin(data: bytes, rel: str, limits: Limits) -> Iterator[Incoming]:
 # --------------------------------------------------------------------------- the folder
 
 
-def _read_file(path: Path, rel: str, limits: Limits) -> bytes:
-    """Read a regular file without following a link or blocking on a FIFO; oversize files are never read."""
+def stat_key(st: os.stat_result) -> tuple[int, ...]:
+    """What tells a file is unchanged since it was read: size, modification time, file id, change time.
+
+    A rewritten, replaced, renamed-over or re-permissioned file changes at least one of them."""
+    return (st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns)
+
+
+def _read_file(path: Path, rel: str, limits: Limits) -> tuple[bytes, tuple[int, ...]]:
+    """Read a regular file without following a link or blocking on a FIFO; oversize files are never read.
+
+    Returns the bytes and the file's stat key taken before reading (a file changed while being read
+    gets a new key, so it is read again next time)."""
     flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
     fd = os.open(path, flags)
     try:
@@ -114,7 +125,7 @@ def _read_file(path: Path, rel: str, limits: Limits) -> bytes:
             if total > limits.max_file_bytes:     # grew while being read
                 raise Refused(f"Tệp '{PurePosixPath(rel).name}' quá lớn — tệp bị từ chối.", "too_large")
             chunks.append(b)
-        return b"".join(chunks)
+        return b"".join(chunks), stat_key(st)
     finally:
         os.close(fd)
 
@@ -152,7 +163,28 @@ def _linked_dirs(root: Path, d: Path, dirnames: list[str], limits: Limits) -> It
                                "symlink_outside")
 
 
-def _one_file(root: Path, p: Path, limits: Limits, known: set[str] | None) -> Iterator[Incoming]:
+Remembered = dict[str, tuple[tuple[int, ...], list[tuple[str, str, str | None, str | None]]]]
+
+
+def _remembered(p: Path, rel: str, known: set[str] | None, known_stats: Remembered | None) -> list[Incoming] | None:
+    """What an inbox file held when last read, if it is unchanged since and all of it is already stored."""
+    entry = (known_stats or {}).get(rel)
+    if entry is None or not known:
+        return None
+    key, held = entry
+    try:
+        st = os.stat(p, follow_symlinks=False)
+    except OSError:
+        return None
+    if not stat.S_ISREG(st.st_mode) or stat_key(st) != tuple(key) or not held \
+            or any(sha not in known for sha, *_ in held):
+        return None
+    return [Incoming(name, rel, b"", None, sha, datetime.fromisoformat(when) if when else None, sender,
+                     stat=tuple(key), unchanged=True) for sha, name, when, sender in held]
+
+
+def _one_file(root: Path, p: Path, limits: Limits, known: set[str] | None,
+              known_stats: Remembered | None = None) -> Iterator[Incoming]:
     rel = p.relative_to(root).as_posix()
     ctx = Ctx(rel, limits, Pool(0))
     if p.is_symlink():
@@ -162,8 +194,11 @@ def _one_file(root: Path, p: Path, limits: Limits, known: set[str] | None) -> It
                            "không được đọc — hãy chép chính tệp vào inbox/.", "symlink_outside")
             return
         p = target
+    if (same := _remembered(p, rel, known, known_stats)) is not None:
+        yield from same
+        return
     try:
-        data = _read_file(p, rel, limits)
+        data, key = _read_file(p, rel, limits)
     except Refused as exc:
         yield rejected(rel, ctx, b"", exc.message, exc.code)
         return
@@ -172,16 +207,23 @@ def _one_file(root: Path, p: Path, limits: Limits, known: set[str] | None) -> It
                        "unreadable")
         return
     if known and (sha := sha256_hex(data)) in known:
-        yield Incoming(rel, rel, b"", None, sha)
+        yield Incoming(rel, rel, b"", None, sha, stat=key)
         return
-    yield from _from_origin(data, rel, limits)
+    for inc in _from_origin(data, rel, limits):
+        inc.stat = key
+        yield inc
 
 
-def scan_inbox(inbox: Path, limits: Limits = Limits(), known: set[str] | None = None) -> Iterator[Incoming]:
+def scan_inbox(inbox: Path, limits: Limits = Limits(), known: set[str] | None = None,
+               known_stats: Remembered | None = None) -> Iterator[Incoming]:
     """Every candidate workbook in inbox/ (sub-folders too), in a stable order; never writes anything.
 
     Files whose bytes are in ``known`` (already read and stored) are yielded without their data and
-    without being checked again: re-merging thousands of files stays cheap.
+    without being checked again: re-merging thousands of files stays cheap. ``known_stats`` (the
+    store's inbox index: path -> stat key and what the file held) goes further: a file whose stat key
+    is unchanged and whose contents are all in ``known`` is not even read or hashed; its remembered
+    contents are yielded with ``unchanged`` set. Every yielded Incoming carries the ``stat`` key of its
+    inbox file when that file was read whole (None: refused before or while reading, never indexed).
     """
     root = Path(inbox).resolve()
     for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
@@ -189,4 +231,4 @@ def scan_inbox(inbox: Path, limits: Limits = Limits(), known: set[str] | None = 
         yield from _linked_dirs(root, d, dirnames, limits)
         for fn in sorted(filenames):
             if not ignored(fn):
-                yield from _one_file(root, d / fn, limits, known)
+                yield from _one_file(root, d / fn, limits, known, known_stats)
