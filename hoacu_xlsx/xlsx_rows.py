@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Any, Iterable
+from typing import Any
 
 from xlsxwriter import xmlwriter
 from xlsxwriter.utility import _utf16_len, _utf16_truncate, xl_col_to_name
