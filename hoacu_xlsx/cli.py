@@ -238,9 +238,9 @@ def generate(workdir: str | None, config: str | None, units: tuple[str, ...], te
 def _parse_now(text: str | None) -> Any:
     if not text:
         return None
-    from hoacu_xlsx.merge import _parse_when
+    from hoacu_xlsx.clock import parse_when
 
-    dt = _parse_when(text)
+    dt = parse_when(text)
     if dt is None:
         _fail(f"Không hiểu thời điểm '{text}'; ghi dạng dd/mm/yyyy hoặc dd/mm/yyyy hh:mm.")
     return dt

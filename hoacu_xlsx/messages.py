@@ -207,7 +207,7 @@ REASONS: dict[str, str] = {
 
 STILL_LOCAL: tuple[str, ...] = (
     # modules that still write their own problem texts (to move here later)
-    "merge.py", "master.py", "master_read.py", "master_sync.py", "identity.py", "verdicts.py", "history.py",
+    "merge.py", "picture_build.py", "master.py", "master_read.py", "master_sync.py", "identity.py", "verdicts.py", "history.py",
     "catalogue.py", "catalogue_book.py", "catalogue_changes.py", "intake/scan.py", "intake/sniff.py",
 )
 

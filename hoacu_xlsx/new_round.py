@@ -147,7 +147,7 @@ def _has_content(d: Path) -> bool:
 def _no_merge_running(workdir: Path) -> None:
     if not (workdir / "store").is_dir():
         return
-    from hoacu_xlsx.merge import MergeBusy, MergeError, MergeLock
+    from hoacu_xlsx.merge_lock import MergeBusy, MergeError, MergeLock
 
     try:
         with MergeLock(workdir):

@@ -105,7 +105,7 @@ def read_one(job: Job) -> Result:
 def _examined(payload: dict[str, Any], name: str, size: int, sender: str | None) -> dict[str, Any] | None:
     if not _CONTEXT:
         return None
-    from hoacu_xlsx.merge import examine_safe
+    from hoacu_xlsx.picture_build import examine_safe
     from hoacu_xlsx.store import FileRecord
 
     rec = FileRecord("", name, None, None, size, "", None, sender, None, None, raw=payload)
@@ -196,7 +196,7 @@ def _failed(job: Job, message: str, code: str, catalogue: Catalogue | None, issu
     payload = {"intake": intake, "error": message, "error_code": code}
     if catalogue is None:
         return payload, None
-    from hoacu_xlsx.merge import examine_safe
+    from hoacu_xlsx.picture_build import examine_safe
     from hoacu_xlsx.store import FileRecord
 
     rec = FileRecord("", name, None, None, len(data), "", None, sender, None, None, raw=payload)
