@@ -26,6 +26,7 @@ from typing import Any
 
 from hoacu_xlsx import master as MS
 from hoacu_xlsx.cells import a1, col_index, parse_a1
+from hoacu_xlsx.xlsx_style import format_properties
 
 STALE_LOCK_HOURS = 12
 
@@ -324,7 +325,7 @@ def _describe(ws: Any, cached: list[list[Any]]) -> MS.AddedSheet:
         for cell in row:
             if not hasattr(cell, "column"):
                 continue
-            style = _style(cell)
+            style = format_properties(cell, keep_default_font=False, number_format=True)
             v = cell.value
             r, c = cell.row - 1, cell.column - 1
             if v is None:
@@ -353,54 +354,6 @@ def _cell_value(cached: list[list[Any]], r: int, c: int) -> Any:
     if isinstance(v, (datetime, date)) or v in ("", None):
         return None
     return v
-
-
-def _rgb(color: Any) -> str | None:
-    rgb = getattr(color, "rgb", None) if color is not None else None
-    if isinstance(rgb, str) and len(rgb) == 8 and getattr(color, "type", "rgb") == "rgb":
-        return "#" + rgb[2:]
-    return None
-
-
-def _style(cell: Any) -> dict[str, Any]:
-    """The cell's basic formatting as xlsxwriter format properties (fonts, fills, borders, alignment, numbers)."""
-    out: dict[str, Any] = {}
-    f = cell.font
-    if f is not None:
-        if f.b:
-            out["bold"] = True
-        if f.i:
-            out["italic"] = True
-        if f.u:
-            out["underline"] = 1
-        if f.strike:
-            out["font_strikeout"] = True
-        if f.sz and float(f.sz) != 11:
-            out["font_size"] = float(f.sz)
-        if f.name and f.name != "Calibri":
-            out["font_name"] = f.name
-        if (color := _rgb(f.color)) and color != "#000000":
-            out["font_color"] = color
-    fill = cell.fill
-    if fill is not None and fill.fill_type == "solid" and (color := _rgb(fill.fgColor)):
-        out["bg_color"] = color
-    al = cell.alignment
-    if al is not None:
-        if al.wrap_text:
-            out["text_wrap"] = True
-        if al.horizontal in ("left", "center", "right", "justify", "fill", "centerContinuous"):
-            out["align"] = {"centerContinuous": "center_across"}.get(al.horizontal, al.horizontal)
-        if al.vertical in ("top", "center", "bottom", "justify"):
-            out["valign"] = {"center": "vcenter"}.get(al.vertical, al.vertical)
-    b = cell.border
-    if b is not None:
-        for side in ("left", "right", "top", "bottom"):
-            s = getattr(b, side)
-            if s is not None and s.style:
-                out[side] = 2 if s.style in ("medium", "thick") else 1
-    if cell.number_format and cell.number_format != "General":
-        out["num_format"] = cell.number_format
-    return out
 
 
 # --------------------------------------------------------------------------- is the master open?

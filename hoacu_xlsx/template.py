@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from hoacu_xlsx.xlsx_style import format_properties
 
 TEMPLATE_RELPATH = Path("templates") / "nomination_template.xlsx"
 
@@ -185,7 +186,7 @@ def load_style(path: Path | None) -> Style:
     style.source = str(path)
     for role, (ref, _default) in ROLE_CELLS.items():
         cell = ws[ref]
-        fmt = _format_of(cell)
+        fmt = format_properties(cell)
         if role in _FILL_ROLES and "bg_color" not in fmt:
             fmt = {}  # a highlight without a fill would hide the warning: keep the built-in colour
         if fmt:
@@ -208,57 +209,6 @@ _FILL_ROLES = ("missing", "not_applicable", "recommended")
 
 def _has_font(cell: Any) -> bool:
     return bool(cell.font and cell.font.name)
-
-
-def _color(c: Any) -> str | None:
-    if c is None or getattr(c, "type", None) != "rgb" or not isinstance(c.rgb, str):
-        return None
-    rgb = c.rgb[-6:]
-    return f"#{rgb}" if len(rgb) == 6 else None
-
-
-_BORDERS = {"thin": 1, "medium": 2, "dashed": 3, "dotted": 4, "thick": 5, "double": 6, "hair": 7}
-
-
-def _format_of(cell: Any) -> dict[str, Any]:
-    """openpyxl cell style -> xlsxwriter format properties."""
-    out: dict[str, Any] = {}
-    f = cell.font
-    if f is not None:
-        if f.name:
-            out["font_name"] = f.name
-        if f.sz:
-            out["font_size"] = float(f.sz)
-        if f.b:
-            out["bold"] = True
-        if f.i:
-            out["italic"] = True
-        if f.u:
-            out["underline"] = 1
-        if (col := _color(f.color)) and col != "#000000":
-            out["font_color"] = col
-    fill = cell.fill
-    if fill is not None and fill.fill_type == "solid":
-        col = _color(fill.fgColor) or _color(fill.start_color)
-        if col:
-            out["bg_color"] = col
-    al = cell.alignment
-    if al is not None:
-        if al.horizontal in ("left", "center", "right", "justify", "fill"):
-            out["align"] = al.horizontal
-        elif al.horizontal == "centerContinuous":
-            out["align"] = "center_across"
-        if al.vertical in ("top", "bottom", "center", "justify"):
-            out["valign"] = "vcenter" if al.vertical == "center" else al.vertical
-        if al.wrap_text:
-            out["text_wrap"] = True
-    b = cell.border
-    if b is not None:
-        for side in ("left", "right", "top", "bottom"):
-            s = getattr(b, side)
-            if s is not None and s.style in _BORDERS:
-                out[side] = _BORDERS[s.style]
-    return out
 
 
 def find_template(workdir: Path, explicit: str | Path | None = None) -> Path | None:
