@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 from hoacu_xlsx import backups
 from hoacu_xlsx import fields as F
@@ -291,7 +291,7 @@ def cell_of(cols: list[Col], key: str, index: int) -> str:
 
 # --------------------------------------------------------------------------- rows of the table sheets
 
-Rows = list[tuple[str, dict[str, Any]]]
+Rows = Iterator[tuple[str, dict[str, Any]]]   # made lazily: iterate once
 
 
 def _with_officer(values: dict[str, Any], officer: dict[str, str]) -> dict[str, Any]:
@@ -300,14 +300,13 @@ def _with_officer(values: dict[str, Any], officer: dict[str, str]) -> dict[str, 
     return values
 
 
-def _unique(rows: Rows) -> Rows:
-    """Row keys are unique within a sheet (a repeated key gets '#2', '#3' …)."""
+def _unique(rows: Iterable[tuple[str, dict[str, Any]]]) -> Rows:
+    """Row keys are unique within a sheet (a repeated key gets '#2', '#3' …). Lazy: a province's rows are
+    made while they are written, never all held at once."""
     seen: dict[str, int] = {}
-    out = []
     for key, values in rows:
         seen[key] = seen.get(key, 0) + 1
-        out.append((key if seen[key] == 1 else f"{key}#{seen[key]}", values))
-    return out
+        yield (key if seen[key] == 1 else f"{key}#{seen[key]}", values)
 
 
 def unit_rows(pic: P.Picture, x: MasterExtras) -> Rows:
@@ -337,7 +336,11 @@ def nomination_rows(pic: P.Picture, history: Any = None) -> Rows:
     ordered = sorted(pic.nominations, key=lambda r: (r.assignment.item, r.unit.name, order.get(r.state, 3),
                                                      r.nomination.row))
     with_material = {m.nomination_id for m in pic.materials if m.nomination_id}
-    rows = []
+    return _unique(_nomination_values(ordered, crit_keys_by, history, with_material))
+
+
+def _nomination_values(ordered: list[P.NominationRow], crit_keys_by: dict[str, list[str]],
+                       history: Any, with_material: set[str]) -> Iterator[tuple[str, dict[str, Any]]]:
     for row in ordered:
         n = row.nomination
         v = n.values
@@ -354,8 +357,7 @@ def nomination_rows(pic: P.Picture, history: Any = None) -> Rows:
         values.update({"tep": n.file, "trang": n.sheet, "dong": n.row, "nhan": P.format_dt(row.received_at),
                        "nhan_dien_ban": row.note,
                        "cac_nam_truoc": history.past_text(n.nomination_id) if history is not None else ""})
-        rows.append((n.nomination_id, _with_officer(values, row.officer)))
-    return _unique(rows)
+        yield n.nomination_id, _with_officer(values, row.officer)
 
 
 def problem_rows(pic: P.Picture, x: MasterExtras) -> Rows:
