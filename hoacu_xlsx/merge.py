@@ -224,9 +224,8 @@ def _record_inbox(catalogue: Catalogue, store: Store, inbox: Path, now: datetime
                                WARNING, "no_inbox"))
     issued = store.issued()
     fingerprint = catalogue_fingerprint(catalogue, issued)
-    reading: Iterable[Any] = read_many(
-        [(inc.data, inc.name, inc.sender, [p.to_dict() for p in inc.problems]) for inc in fresh],
-        catalogue, issued)
+    jobs = [(inc.data, inc.name, inc.sender, [p.to_dict() for p in inc.problems]) for inc in fresh]
+    reading: Iterable[Any] = read_many(jobs, catalogue, issued)
     if progress and fresh:
         reading = progress(reading, len(fresh))
 
@@ -243,7 +242,8 @@ def _record_inbox(catalogue: Catalogue, store: Store, inbox: Path, now: datetime
 
     store.begin()
     try:
-        for inc, (payload, examined) in zip(fresh, reading):   # stored as read: a batch in memory at a time
+        for i, (inc, (payload, examined)) in enumerate(zip(fresh, reading)):   # stored as read
+            jobs[i] = (b"", inc.name, inc.sender, [])   # its bytes are freed once stored (the pool is past it)
             record(inc, payload, store.archive(inc.sha256, inc.data, inc.fmt, sync=False))
             if examined is not None:
                 store.save_checked([(inc.sha256, f"{fingerprint}|{inc.sender or ''}", examined)])
