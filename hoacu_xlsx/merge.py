@@ -17,7 +17,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from contextlib import contextmanager
+from typing import Any, Callable, Iterable, Iterator
 
 from hoacu_xlsx import picture as P
 from hoacu_xlsx.catalogue import Catalogue
@@ -112,23 +113,17 @@ def _run_locked(catalogue: Catalogue, workdir: Path, inbox: Path, now: datetime,
     store = Store.open(workdir)
     try:
         fresh, rejected, sightings = _record_inbox(catalogue, store, inbox, now, progress, rescan, notices)
-        try:
-            pic, extras = _officer_and_picture(catalogue, store, state, now, notices)
-            extras.history = H.compute(catalogue, workdir, pic)   # this round linked to the earlier masters
-            notices += extras.history.problems
-            notices += [Problem(str(mpath.parent), n, WARNING, "material_copy")
-                        for n in MT.place_copies(pic, mpath.parent, store)]
-            MS.write_master(pic, mpath, extras, on_written=lambda tmp: _remember_master(store, mpath, tmp))
-            store.commit()   # only now: a master that cannot be replaced leaves the store as it was
-        except MS.MasterWriteError as exc:
-            store.rollback()
-            raise MergeError(str(exc)) from None
-        except (OSError, sqlite3.Error) as exc:
-            store.rollback()
-            raise _store_failed(store, exc) from None
-        except BaseException:
-            store.rollback()
-            raise
+        with _rolled_back_on_failure(store):
+            try:
+                pic, extras = _officer_and_picture(catalogue, store, state, now, notices)
+                extras.history = H.compute(catalogue, workdir, pic)   # this round linked to the earlier masters
+                notices += extras.history.problems
+                notices += [Problem(str(mpath.parent), n, WARNING, "material_copy")
+                            for n in MT.place_copies(pic, mpath.parent, store)]
+                MS.write_master(pic, mpath, extras, on_written=lambda tmp: _remember_master(store, mpath, tmp))
+                store.commit()   # only now: a master that cannot be replaced leaves the store as it was
+            except MS.MasterWriteError as exc:
+                raise MergeError(str(exc)) from None
         fb: list[Path] = []
         if write_feedback:
             from hoacu_xlsx import feedback
@@ -241,7 +236,7 @@ def _record_inbox(catalogue: Catalogue, store: Store, inbox: Path, now: datetime
         inc.data = b""  # stored and archived: free it
 
     store.begin()
-    try:
+    with _rolled_back_on_failure(store):
         for i, (inc, (payload, examined)) in enumerate(zip(fresh, reading)):   # stored as read
             jobs[i] = (b"", inc.name, inc.sender, [])   # its bytes are freed once stored (the pool is past it)
             record(inc, payload, store.archive(inc.sha256, inc.data, inc.fmt, sync=False))
@@ -257,18 +252,22 @@ def _record_inbox(catalogue: Catalogue, store: Store, inbox: Path, now: datetime
         if index is not None:
             store.save_inbox_index(index)
         store.sync_archive()   # every archived copy on disk before the ledger pointing to it can commit
-    except (OSError, sqlite3.Error) as exc:
-        store.rollback()
-        raise _store_failed(store, exc) from None
-    except BaseException:
-        store.rollback()
-        raise
     return fresh, rejected, sightings
 
 
-def _store_failed(store: Store, exc: BaseException) -> MergeError:
-    return MergeError(f"Không ghi được kho dữ liệu '{store.root}' ({exc}); ổ đĩa có thể đã đầy hoặc thư mục không cho "
-                      "ghi. Lần gộp này được hủy, không mất dữ liệu đã có; hãy chạy lại sau khi khắc phục.")
+@contextmanager
+def _rolled_back_on_failure(store: Store) -> Iterator[None]:
+    """Whatever stops the block (a full disk, a MergeError, a kill signal) leaves the store as it was."""
+    try:
+        yield
+    except (OSError, sqlite3.Error) as exc:
+        store.rollback()
+        raise MergeError(f"Không ghi được kho dữ liệu '{store.root}' ({exc}); ổ đĩa có thể đã đầy hoặc thư mục "
+                         "không cho ghi. Lần gộp này được hủy, không mất dữ liệu đã có; hãy chạy lại sau khi "
+                         "khắc phục.") from None
+    except BaseException:
+        store.rollback()
+        raise
 
 
 def _index_entry(index: dict[str, tuple[tuple[int, ...], list[tuple[Any, ...]]]], unindexed: set[str],

@@ -70,6 +70,17 @@ def fill_with_openpyxl(built, rows_by_assignment: dict[str, list[dict]], dst: Pa
     return dst
 
 
+def store_rows(wd: Path) -> dict[str, list]:
+    """Every row of every table of a working folder's store: to show a command changed nothing."""
+    import sqlite3
+
+    con = sqlite3.connect(wd / "store" / "hoacu.sqlite3")
+    tables = [r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table' ORDER BY name")]
+    out = {t: sorted(map(repr, con.execute(f"SELECT * FROM {t}"))) for t in tables}
+    con.close()
+    return out
+
+
 def copy_workdir(src: Path, dst: Path) -> Path:
     shutil.copytree(src, dst, dirs_exist_ok=True)
     return dst

@@ -18,6 +18,8 @@ from python_calamine import CalamineWorkbook
 from hoacu_xlsx import builder, demo, generate, merge, template
 from hoacu_xlsx.master import master_path
 
+from tests.conftest import store_rows
+
 
 def make_round(catalogue, wd: Path, n_units: int = 15) -> None:
     """Generate, then return every unit's workbook filled (xlsxwriter writes the rows as a unit would type)."""
@@ -41,14 +43,6 @@ def store_ok(wd: Path) -> None:
         con = sqlite3.connect(db)
         assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         con.close()
-
-
-def store_rows(wd: Path) -> dict[str, list]:
-    con = sqlite3.connect(wd / "store" / "hoacu.sqlite3")
-    tables = [r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table' ORDER BY name")]
-    out = {t: sorted(map(repr, con.execute(f"SELECT * FROM {t}"))) for t in tables}
-    con.close()
-    return out
 
 
 CLI = [sys.executable, "-m", "hoacu_xlsx", "merge", "-q", "--now", "20/05/2024"]

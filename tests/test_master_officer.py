@@ -9,7 +9,6 @@ the officer sees it.
 from __future__ import annotations
 
 import shutil
-import sqlite3
 import subprocess
 import sys
 import zipfile
@@ -27,7 +26,7 @@ from hoacu_xlsx import picture as P
 from hoacu_xlsx.backups import KEEP, backup_dir, backups
 from hoacu_xlsx.master import master_path
 from hoacu_xlsx.store import Store
-from tests.conftest import generated_round
+from tests.conftest import store_rows, generated_round
 
 NOW = datetime(2024, 5, 20, 12, 0).astimezone()
 NAME = "Tên tập thể / Họ và tên cá nhân, chủ hộ"
@@ -102,14 +101,6 @@ def reverse_rows(ws) -> None:
     for i, values in enumerate(reversed(data)):
         for c, v in enumerate(values, start=1):
             ws.cell(first + i, c).value = v
-
-
-def store_rows(wd: Path) -> dict[str, list]:
-    con = sqlite3.connect(wd / "store" / "hoacu.sqlite3")
-    tables = [r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table' ORDER BY name")]
-    out = {t: sorted(map(repr, con.execute(f"SELECT * FROM {t}"))) for t in tables}
-    con.close()
-    return out
 
 
 def edits_listed(mp: Path) -> list[dict[str, Any]]:

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from python_calamine import CalamineWorkbook
 
-from hoacu_xlsx import builder, demo, merge, picture as P
+from hoacu_xlsx import demo, merge, picture as P
 from hoacu_xlsx.master import master_path
 from tests.conftest import MASTER_HEADER, generated_round
 

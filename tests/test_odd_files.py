@@ -211,7 +211,6 @@ def _hostile(out: Path, good: bytes) -> None:
 def cases() -> list[Case]:
     ok = P.SUBMITTED_OK
     bad = P.SUBMITTED_ERRORS
-    none = P.NOT_SUBMITTED
 
     def no_formula_in_master(report):
         mp = report.master
