@@ -535,24 +535,23 @@ def write_tracking(wb: Any, st: Any, hist: History) -> None:
     ws.freeze_panes(1, 4)
     tracks = sorted(hist.tracks, key=lambda t: (t.latest.item or 0, t.latest.unit_name, N.fold_key(t.latest.name),
                                                 t.latest.strict_name, t.entries[0].year))
+    from hoacu_xlsx.xlsx_rows import RowWriter   # a province has tens of thousands of tracks: rows as XML
+
+    count = 5 + 3 * len(years)
+    out = RowWriter(ws, 1, [st.text] * (count + 1) + [st.wrap, st.wrap])
     for r, t in enumerate(tracks, start=1):
         last = t.latest
-        births = sorted(t.births())
-        ws.write_row(r, 0, [last.unit_name, f"Mục {last.item}" if last.item is not None else "", last.kind_label,
-                            last.name, ", ".join(births)], st.text)
-        c = 5
+        cells: list[Any] = [last.unit_name, f"Mục {last.item}" if last.item is not None else "", last.kind_label,
+                            last.name, ", ".join(sorted(t.births()))]
         for y in years:
             e = t.in_year(y)
-            if e is not None:
-                ws.write_row(r, c, [f"Mục {e.item}" if e.item is not None else "Có", e.decision, e.honour], st.text)
-            c += 3
-        ws.write_number(r, c, len(t.entries), st.text)
-        if sent := hist.materials_text(t):
-            ws.write_string(r, c + 2, sent, st.wrap)
-        if t.maybe:
-            maybe = "; ".join(f"{_track_brief(m, last.year + 1)} ({why})" for m, why in t.maybe)
+            cells += [None] * 3 if e is None else \
+                [f"Mục {e.item}" if e.item is not None else "Có", e.decision, e.honour]
+        maybe = "; ".join(f"{_track_brief(m, last.year + 1)} ({why})" for m, why in t.maybe)
+        if maybe:
             ws.set_row(r, 15.75 * max(1, -(-len(maybe) // 40)))   # wrapped: Excel does not size the row
-            ws.write_string(r, c + 1, maybe, st.wrap)
+        out.row(r, cells + [len(t.entries), maybe or None, hist.materials_text(t) or None])
+    out.close()
     ws.autofilter(0, 0, max(len(tracks), 1), len(headers) - 1)
     ws.set_landscape()
     ws.set_paper(9)

@@ -220,19 +220,22 @@ def _record_inbox(catalogue: Catalogue, store: Store, inbox: Path, now: datetime
     issued = store.issued()
     fingerprint = catalogue_fingerprint(catalogue, issued)
     jobs = [(inc.data, inc.name, inc.sender, [p.to_dict() for p in inc.problems]) for inc in fresh]
-    reading: Iterable[Any] = read_many(jobs, catalogue, issued)
+    reading: Iterable[Any] = read_many(jobs, catalogue, issued, packed=True)
     if progress and fresh:
         reading = progress(reading, len(fresh))
 
     stamp = now_vn().isoformat(timespec="seconds")   # the real clock: --now only moves the deadline arithmetic
 
-    def record(inc: Any, payload: dict[str, Any], archive: str | None) -> None:
-        payload.setdefault("intake", [p.to_dict() for p in inc.problems])
+    def record(inc: Any, payload: dict[str, Any] | bytes, archive: str | None) -> None:
+        """``payload``: what was read, packed by the reading worker (bytes), or a refusal's own dict."""
+        if isinstance(payload, dict):
+            payload.setdefault("intake", [p.to_dict() for p in inc.problems])
         seen, seen_by = _first_seen(stamp, mtimes.get(inc.sha256))
         store.add_file(FileRecord(
             inc.sha256, inc.name, inc.origin, inc.fmt, len(inc.data), seen,
             inc.received_at.isoformat() if inc.received_at else None, inc.sender, archive, READER_VERSION,
-            payload, first_seen_source=seen_by))
+            payload if isinstance(payload, dict) else None,
+            raw_blob=payload if isinstance(payload, bytes) else None, first_seen_source=seen_by))
         inc.data = b""  # stored and archived: free it
 
     store.begin()

@@ -11,8 +11,6 @@ from __future__ import annotations
 import dataclasses
 import functools
 import hashlib
-import json
-import zlib
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -23,7 +21,7 @@ from hoacu_xlsx import picture as P
 from hoacu_xlsx.catalogue import Catalogue
 from hoacu_xlsx.clock import EMAIL_DATE_SLACK, is_late, parse_when, to_vn
 from hoacu_xlsx.problems import ERROR, WARNING, Problem
-from hoacu_xlsx.store import FileRecord, Store
+from hoacu_xlsx.store import FileRecord, Store, unpack
 
 
 def _is_late(received: datetime, catalogue: Catalogue) -> bool:
@@ -202,7 +200,7 @@ def _examine_files(catalogue: Catalogue, store: Store, now: datetime) -> _Files:
         out.entries.append(entry)
         key = f"{fingerprint}|{rec.sender or ''}"
         if cache.get(rec.sha256) == key:
-            result = json.loads(zlib.decompress(store.checked_payload(rec.sha256)))
+            result = unpack(store.checked_payload(rec.sha256))
         else:
             result = examine_safe(rec, catalogue, issued)
             fresh.append((rec.sha256, key, result))

@@ -28,7 +28,7 @@ from hoacu_xlsx.catalogue import Catalogue
 from hoacu_xlsx.messages import reason
 
 Job = tuple[bytes, str, "str | None", list[dict]]          # data, name, sender, intake problems
-Result = tuple[dict[str, Any], "dict[str, Any] | None"]    # raw payload, examined (None without catalogue)
+Result = tuple[Any, Any]    # raw payload, examined (None without catalogue); both store-packed bytes when ``packed``
 
 PARALLEL_MIN_FILES = 24      # below this, one worker is enough
 WINDOW = 128                 # files handed out or waiting to be yielded, at most
@@ -84,8 +84,11 @@ def read_workbook(data: bytes) -> dict[str, Any]:
         raise ReadError(ODS_UNREADABLE) from None
 
 
-def read_one(job: Job) -> Result:
-    """Read one workbook and, when the catalogue is known, check it too; never raises."""
+def read_one(job: Job, packed: bool = False) -> Result:
+    """Read one workbook and, when the catalogue is known, check it too; never raises.
+
+    ``packed``: both come back as the store keeps them (see store.pack), so the merge's own process,
+    which records every file, does not spend its time encoding them."""
     from hoacu_xlsx.reader import ReadError
 
     data, name, sender, intake = job
@@ -99,7 +102,16 @@ def read_one(job: Job) -> Result:
     except BaseException:  # noqa: BLE001 - PanicException, MemoryError…: one hostile file never stops the run
         payload["error"] = CRASHED
         payload["error_code"] = "reader_crashed"
-    return payload, _examined(payload, name, len(data), sender)
+    return _packed((payload, _examined(payload, name, len(data), sender)), packed)
+
+
+def _packed(result: Result, packed: bool) -> Result:
+    if not packed:
+        return result
+    from hoacu_xlsx.store import pack
+
+    payload, examined = result
+    return pack(payload), None if examined is None else pack(examined)
 
 
 def _examined(payload: dict[str, Any], name: str, size: int, sender: str | None) -> dict[str, Any] | None:
@@ -131,7 +143,8 @@ def _silence_stderr() -> None:
         pass
 
 
-def _serve(conn: Connection, catalogue: Catalogue | None, issued: dict[str, str], memory: int) -> None:
+def _serve(conn: Connection, catalogue: Catalogue | None, issued: dict[str, str], memory: int,
+           packed: bool) -> None:
     """A worker's life: cap memory, then read each file it is sent until told to stop."""
     _silence_stderr()
     _limit_memory(memory)
@@ -149,7 +162,7 @@ def _serve(conn: Connection, catalogue: Catalogue | None, issued: dict[str, str]
         if msg is None:
             return
         index, job = msg
-        conn.send((index, read_one(job)))
+        conn.send((index, read_one(job, packed)))
 
 
 # --------------------------------------------------------------------------- in the merge
@@ -158,10 +171,10 @@ def _serve(conn: Connection, catalogue: Catalogue | None, issued: dict[str, str]
 class _Worker:
     """One worker process and the file it is reading (if any)."""
 
-    def __init__(self, catalogue: Catalogue | None, issued: dict[str, str], memory: int) -> None:
+    def __init__(self, catalogue: Catalogue | None, issued: dict[str, str], memory: int, packed: bool) -> None:
         ctx = multiprocessing.get_context()
         self.conn, child = ctx.Pipe()
-        self.proc = ctx.Process(target=_serve, args=(child, catalogue, issued, memory), daemon=True)
+        self.proc = ctx.Process(target=_serve, args=(child, catalogue, issued, memory, packed), daemon=True)
         self.proc.start()
         child.close()
         self.index: int | None = None
@@ -190,26 +203,27 @@ class _Worker:
         self.conn.close()
 
 
-def _failed(job: Job, message: str, code: str, catalogue: Catalogue | None, issued: dict[str, str]) -> Result:
+def _failed(job: Job, message: str, code: str, catalogue: Catalogue | None, issued: dict[str, str],
+            packed: bool) -> Result:
     """The result of a file whose worker died or overran: a problem for that file only."""
     data, name, sender, intake = job
     payload = {"intake": intake, "error": message, "error_code": code}
     if catalogue is None:
-        return payload, None
+        return _packed((payload, None), packed)
     from hoacu_xlsx.picture_build import examine_safe
     from hoacu_xlsx.store import FileRecord
 
     rec = FileRecord("", name, None, None, len(data), "", None, sender, None, None, raw=payload)
-    return payload, examine_safe(rec, catalogue, issued)
+    return _packed((payload, examine_safe(rec, catalogue, issued)), packed)
 
 
 class _Pool:
     """Long-lived workers; a dead or overrunning one is replaced, its file reported."""
 
     def __init__(self, n: int, catalogue: Catalogue | None, issued: dict[str, str], memory: int,
-                 seconds: float) -> None:
-        self.args = (catalogue, issued, memory)
-        self.catalogue, self.issued, self.seconds = catalogue, issued, seconds
+                 seconds: float, packed: bool) -> None:
+        self.args = (catalogue, issued, memory, packed)
+        self.catalogue, self.issued, self.seconds, self.packed = catalogue, issued, seconds, packed
         self.workers = [_Worker(*self.args) for _ in range(n)]
 
     def idle(self) -> list[_Worker]:
@@ -257,7 +271,7 @@ class _Pool:
                 continue
             self._replace(w)
             msg = CRASHED if outcome == "crashed" else reason("read.timed_out", seconds=f"{self.seconds:g}".replace(".", ","))
-            yield index, _failed(jobs[index], msg, f"reader_{outcome}", self.catalogue, self.issued)
+            yield index, _failed(jobs[index], msg, f"reader_{outcome}", self.catalogue, self.issued, self.packed)
 
     def close(self) -> None:
         for w in self.workers:
@@ -266,13 +280,14 @@ class _Pool:
 
 def read_many(jobs: list[Job], catalogue: Catalogue | None = None, issued: dict[str, str] | None = None,
               workers: int | None = None, *, memory: int = MEMORY_LIMIT,
-              seconds: float = FILE_SECONDS) -> Iterator[Result]:
-    """Read (and check) workbooks in worker processes; (payload, examined) per job, in job order."""
+              seconds: float = FILE_SECONDS, packed: bool = False) -> Iterator[Result]:
+    """Read (and check) workbooks in worker processes; (payload, examined) per job, in job order
+    (store-packed bytes with ``packed``)."""
     if not jobs:
         return
     if workers is None:
         workers = 1 if len(jobs) < PARALLEL_MIN_FILES else min(os.cpu_count() or 1, 8)
-    pool = _Pool(max(1, min(workers, len(jobs))), catalogue, issued or {}, memory, seconds)
+    pool = _Pool(max(1, min(workers, len(jobs))), catalogue, issued or {}, memory, seconds, packed)
     done: dict[int, Result] = {}
     handed = yielded = 0
     try:
