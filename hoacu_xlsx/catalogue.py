@@ -187,6 +187,8 @@ class Catalogue:
 
     def __post_init__(self) -> None:
         self._units = {u.id: u for u in self.units}
+        self._by_name: dict[str, Unit] | None = None          # made on first use
+        self._by_email: dict[str, list[Unit]] | None = None
         self._assignments = {a.id: a for a in self.assignments}
         # who holds what, computed once (district rounds have thousands of units)
         self._held: dict[str, list[Assignment]] = {u.id: [] for u in self.units}
@@ -210,14 +212,24 @@ class Catalogue:
         return [u for u in self.units if self.assignments_of(u.id)]
 
     def unit_by_name(self, name: str) -> Unit | None:
-        """Identify a unit by the name written in its sheet (diacritic- and case-tolerant)."""
+        """Identify a unit by the name written in its sheet (diacritic- and case-tolerant; the first such
+        unit in the catalogue's order). Indexed once: a province's round looks up tens of thousands of names."""
         from hoacu_xlsx.normalize import fold_key
 
-        wanted = fold_key(name)
-        for u in self.units:
-            if fold_key(u.name) == wanted:
-                return u
-        return None
+        if self._by_name is None:
+            self._by_name = {}
+            for u in self.units:
+                self._by_name.setdefault(fold_key(u.name), u)
+        return self._by_name.get(fold_key(name))
+
+    def units_by_email(self, address: str) -> list[Unit]:
+        """The units whose contact address is ``address`` (case-insensitive), in the catalogue's order."""
+        if self._by_email is None:
+            self._by_email = {}
+            for u in self.units:
+                if u.email:
+                    self._by_email.setdefault(u.email.strip().lower(), []).append(u)
+        return list(self._by_email.get(address.strip().lower(), []))
 
 
 # --------------------------------------------------------------------------- loading

@@ -120,7 +120,7 @@ class Linker:
         if sib:
             out.append(("cùng thư/gói với sổ của đơn vị", sib))
         if m.sender:
-            by_mail = {u.id for u in self.catalogue.units if u.email and u.email.strip().lower() == m.sender.lower()}
+            by_mail = {u.id for u in self.catalogue.units_by_email(m.sender)}
             if by_mail:
                 out.append((f"địa chỉ người gửi {m.sender}", by_mail))
         by_name = _named([label(n) for n in names] + [c.rsplit(SEP, 1)[-1] for c in boxes], self.unit_labels)

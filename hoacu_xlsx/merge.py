@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
-from collections import defaultdict
+from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -181,7 +181,7 @@ def _record_inbox(catalogue: Catalogue, store: Store, inbox: Path, now: datetime
     from hoacu_xlsx.reader import READER_VERSION
 
     known = store.reader_versions()
-    fresh: list[Any] = []                    # incoming workbooks to read
+    fresh: list[Any] = []                    # incoming workbooks read (their bytes freed once stored)
     rejected: list[Any] = []
     sightings: list[tuple[str, str]] = []
     materials: list[Any] = []
@@ -189,13 +189,27 @@ def _record_inbox(catalogue: Catalogue, store: Store, inbox: Path, now: datetime
     mtimes: dict[str, float] = {}
     queued: set[str] = set()
     index: dict[str, tuple[tuple[int, ...], list[tuple[Any, ...]]]] | None = None
-    if rescan and inbox.exists():
+    issued = store.issued()
+    fingerprint = catalogue_fingerprint(catalogue, issued)
+
+    waiting: deque[Any] = deque()             # handed to the readers, in order, not yet stored
+
+    def jobs() -> Iterator[Any]:
+        """A reading job for each new workbook, as the scan of inbox/ finds it (the scan runs here while the
+        workers read); everything else the scan finds is noted on the way."""
+        nonlocal index
+        if not inbox.exists():
+            notices.append(Problem(str(inbox), "Không có thư mục inbox/; chỉ dựng lại sổ tổng hợp từ kho dữ liệu.",
+                                   WARNING, "no_inbox"))
+            return
+        if not rescan:
+            return
         from hoacu_xlsx.intake import scan_inbox
 
         index = {}
         unindexed: set[str] = set()
         for inc in scan_inbox(inbox, known={sha for sha, v in known.items() if v == READER_VERSION},
-                              known_stats=store.inbox_index()):
+                              known_stats=store.inbox_index(), progress=progress):
             _index_entry(index, unindexed, inc)
             if inc.kind == MATERIAL:       # a write-up or photo: kept (materials.py), never read
                 materials.append(inc)
@@ -214,15 +228,8 @@ def _record_inbox(catalogue: Catalogue, store: Store, inbox: Path, now: datetime
                 rejected.append(inc)
             else:
                 fresh.append(inc)
-    elif not inbox.exists():
-        notices.append(Problem(str(inbox), "Không có thư mục inbox/; chỉ dựng lại sổ tổng hợp từ kho dữ liệu.",
-                               WARNING, "no_inbox"))
-    issued = store.issued()
-    fingerprint = catalogue_fingerprint(catalogue, issued)
-    jobs = [(inc.data, inc.name, inc.sender, [p.to_dict() for p in inc.problems]) for inc in fresh]
-    reading: Iterable[Any] = read_many(jobs, catalogue, issued, packed=True)
-    if progress and fresh:
-        reading = progress(reading, len(fresh))
+                waiting.append(inc)
+                yield inc.data, inc.name, inc.sender, [p.to_dict() for p in inc.problems]
 
     stamp = now_vn().isoformat(timespec="seconds")   # the real clock: --now only moves the deadline arithmetic
 
@@ -240,8 +247,8 @@ def _record_inbox(catalogue: Catalogue, store: Store, inbox: Path, now: datetime
 
     store.begin()
     with _rolled_back_on_failure(store):
-        for i, (inc, (payload, examined)) in enumerate(zip(fresh, reading)):   # stored as read
-            jobs[i] = (b"", inc.name, inc.sender, [])   # its bytes are freed once stored (the pool is past it)
+        for payload, examined in read_many(jobs(), catalogue, issued, packed=True):   # stored as read
+            inc = waiting.popleft()
             record(inc, payload, store.archive(inc.sha256, inc.data, inc.fmt, sync=False))
             if examined is not None:
                 store.save_checked([(inc.sha256, f"{fingerprint}|{inc.sender or ''}", examined)])

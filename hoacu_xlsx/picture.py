@@ -105,7 +105,7 @@ class AssignmentSummary:
         return f"Chung ≥ {a.quota:02d}: có {self.nominations}"
 
 
-@dataclass
+@dataclass(slots=True)
 class NominationRow:
     nomination: Nomination
     unit: Unit

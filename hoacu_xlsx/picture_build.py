@@ -98,7 +98,7 @@ def unit_conflicts(rec: FileRecord, located: Any, catalogue: Catalogue, hint: st
     if hint and catalogue.unit(hint) and hint != unit.id:
         others.append((hint, f"tên tệp '{rec.name.rsplit(' › ', 1)[-1]}'"))
     if rec.sender:
-        owners = [u.id for u in catalogue.units if u.email and u.email.strip().lower() == rec.sender.lower()]
+        owners = [u.id for u in catalogue.units_by_email(rec.sender)]
         if owners and unit.id not in owners:
             others.append((owners[0], f"người gửi thư {rec.sender}"))
         elif not owners and unit.email:
@@ -180,10 +180,18 @@ def build_picture(catalogue: Catalogue, store: Store, now: datetime) -> P.Pictur
                      MT.entries(catalogue, store, entries, nominations, now))
 
 
-def _examine_files(catalogue: Catalogue, store: Store, now: datetime) -> _Files:
-    """Examine (or take from the cache) every stored file, with its times and the officer's verdict."""
+def _nomination(n: dict[str, Any]) -> Any:
+    """A nomination from the checked-results cache. Only the name's cell of its references is kept (the
+    one problems point to): 150,000 nominations of a province would otherwise hold millions of them."""
     from hoacu_xlsx.validator import Nomination
 
+    refs = n.get("refs") or {}
+    n["refs"] = {"ten": refs["ten"]} if "ten" in refs else {}
+    return Nomination(**n)
+
+
+def _examine_files(catalogue: Catalogue, store: Store, now: datetime) -> _Files:
+    """Examine (or take from the cache) every stored file, with its times and the officer's verdict."""
     issued = store.issued()
     overrides = store.received_overrides()
     verdicts = store.officer_file_values()
@@ -222,7 +230,7 @@ def _examine_files(catalogue: Catalogue, store: Store, now: datetime) -> _Files:
                 entry.unit_id = unit.id                    # credited: takes part in the unit's versions
         elif verdict is not None and verdict.action == "exclude":
             entry.outcome = P.FILE_EXCLUDED
-        out.nominations[rec.sha256] = [Nomination(**n) for n in result["nominations"]]
+        out.nominations[rec.sha256] = [_nomination(n) for n in result["nominations"]]
         out.tables[rec.sha256] = set(result["tables"])
         out.problems[rec.sha256] = fprobs
         entry.errors = sum(p.is_error for p in fprobs)

@@ -18,11 +18,12 @@ the merge's own process:
 
 from __future__ import annotations
 
+import itertools
 import multiprocessing
 import os
 import time
 from multiprocessing.connection import Connection, wait
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator
 
 from hoacu_xlsx.catalogue import Catalogue
 from hoacu_xlsx.messages import reason
@@ -253,7 +254,7 @@ class _Pool:
             return "crashed"
         return "timeout" if time.monotonic() - w.since >= self.seconds else None
 
-    def collect(self, jobs: list[Job]) -> Iterator[tuple[int, Result]]:
+    def collect(self, jobs: dict[int, Job]) -> Iterator[tuple[int, Result]]:
         """Wait for the busy workers; yield (index, result) for each file finished, crashed or overrun."""
         busy = [w for w in self.workers if w.index is not None]
         if not busy:
@@ -278,28 +279,45 @@ class _Pool:
             w.stop(kill=w.index is not None)
 
 
-def read_many(jobs: list[Job], catalogue: Catalogue | None = None, issued: dict[str, str] | None = None,
+def read_many(jobs: Iterable[Job], catalogue: Catalogue | None = None, issued: dict[str, str] | None = None,
               workers: int | None = None, *, memory: int = MEMORY_LIMIT,
               seconds: float = FILE_SECONDS, packed: bool = False) -> Iterator[Result]:
     """Read (and check) workbooks in worker processes; (payload, examined) per job, in job order
-    (store-packed bytes with ``packed``)."""
-    if not jobs:
+    (store-packed bytes with ``packed``).
+
+    ``jobs`` is taken lazily, at most a window ahead of what has been yielded: a caller that finds its
+    files while they are read (the merge scans inbox/ this way) keeps its own process busy in parallel
+    with the workers, and only the files in flight are held in memory."""
+    source = iter(jobs)
+    head = list(itertools.islice(source, PARALLEL_MIN_FILES))
+    if not head:
         return
     if workers is None:
-        workers = 1 if len(jobs) < PARALLEL_MIN_FILES else min(os.cpu_count() or 1, 8)
-    pool = _Pool(max(1, min(workers, len(jobs))), catalogue, issued or {}, memory, seconds, packed)
+        workers = 1 if len(head) < PARALLEL_MIN_FILES else min(os.cpu_count() or 1, 8)
+    source = itertools.chain(head, source)
+    pool = _Pool(max(1, min(workers, len(head))), catalogue, issued or {}, memory, seconds, packed)
+    in_flight: dict[int, Job] = {}
     done: dict[int, Result] = {}
     handed = yielded = 0
+    more = True
     try:
-        while yielded < len(jobs):
+        while more or yielded < handed:
             for w in pool.idle():
-                if handed < len(jobs) and handed - yielded < WINDOW:
-                    pool.give(w, handed, jobs[handed])
-                    handed += 1
+                if not more or handed - yielded >= WINDOW:
+                    break
+                job = next(source, None)
+                if job is None:
+                    more = False
+                    break
+                in_flight[handed] = job
+                pool.give(w, handed, job)
+                handed += 1
             while yielded in done:
                 yield done.pop(yielded)
                 yielded += 1
-            if yielded < len(jobs) and yielded not in done:
-                done.update(pool.collect(jobs))
+            if yielded < handed and yielded not in done:
+                for index, result in pool.collect(in_flight):
+                    del in_flight[index]          # its bytes are no longer needed here
+                    done[index] = result
     finally:
         pool.close()

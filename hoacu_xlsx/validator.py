@@ -25,7 +25,7 @@ MAX_TEXT = 32_000  # Excel keeps at most 32,767 characters in a cell
 LONG_TEXT = frozenset(f.key for f in (*F.HEAD_FIELDS, *F.TAIL_FIELDS) if f.kind == "long")
 
 
-@dataclass
+@dataclass(slots=True)   # slots: a province round holds hundreds of thousands
 class Nomination:
     nomination_id: str
     unit_id: str

@@ -13,7 +13,7 @@ import os
 import stat
 from datetime import datetime
 from pathlib import Path, PurePosixPath
-from typing import Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 from hoacu_xlsx.intake.email_parts import from_email
 from hoacu_xlsx.intake.incoming import (MATERIAL, SEP, WORKBOOK, Ctx, Incoming, Pool, Refused, StopOrigin, ignored,
@@ -215,7 +215,8 @@ def _one_file(root: Path, p: Path, limits: Limits, known: set[str] | None,
 
 
 def scan_inbox(inbox: Path, limits: Limits = Limits(), known: set[str] | None = None,
-               known_stats: Remembered | None = None) -> Iterator[Incoming]:
+               known_stats: Remembered | None = None,
+               progress: Callable[[Iterable[Any], int], Iterable[Any]] | None = None) -> Iterator[Incoming]:
     """Every candidate workbook in inbox/ (sub-folders too), in a stable order; never writes anything.
 
     Files whose bytes are in ``known`` (already read and stored) are yielded without their data and
@@ -224,11 +225,17 @@ def scan_inbox(inbox: Path, limits: Limits = Limits(), known: set[str] | None = 
     is unchanged and whose contents are all in ``known`` is not even read or hashed; its remembered
     contents are yielded with ``unchanged`` set. Every yielded Incoming carries the ``stat`` key of its
     inbox file when that file was read whole (None: refused before or while reading, never indexed).
+    The folder is listed first (names only), so ``progress`` gets the number of entries; the files
+    are read lazily, one at a time, as the caller takes what they hold.
     """
     root = Path(inbox).resolve()
+    entries: list[Incoming | Path] = []
     for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
         d = Path(dirpath)
-        yield from _linked_dirs(root, d, dirnames, limits)
-        for fn in sorted(filenames):
-            if not ignored(fn):
-                yield from _one_file(root, d / fn, limits, known, known_stats)
+        entries.extend(_linked_dirs(root, d, dirnames, limits))
+        entries.extend(d / fn for fn in sorted(filenames) if not ignored(fn))
+    for entry in (progress(entries, len(entries)) if progress else entries):
+        if isinstance(entry, Incoming):
+            yield entry
+        else:
+            yield from _one_file(root, entry, limits, known, known_stats)
