@@ -310,15 +310,13 @@ def _unique(rows: Iterable[tuple[str, dict[str, Any]]]) -> Rows:
 
 
 def unit_rows(pic: P.Picture, x: MasterExtras) -> Rows:
-    rows = []
-    for s in pic.units:
-        rows.append((s.unit.id, _with_officer({
-            "ma_don_vi": s.unit.id, "ten_don_vi": s.unit.name, "loai": s.unit.kind,
-            "nhiem_vu": ", ".join(f"Mục {a}" for a in s.assignments), "trang_thai": s.status,
-            "tep_moi": s.latest_file, "nhan": P.format_dt(s.received_at), "lan_dau": P.format_dt(s.first_received_at),
-            "phien_ban": s.version or "", "so_dien_hinh": s.nominations, "so_loi": s.errors,
-            "so_canh_bao": s.warnings, "email": s.unit.email or ""}, x.unit_values.get(s.unit.id, {}))))
-    return _unique(rows)
+    return _unique((s.unit.id, _with_officer({
+        "ma_don_vi": s.unit.id, "ten_don_vi": s.unit.name, "loai": s.unit.kind,
+        "nhiem_vu": ", ".join(f"Mục {a}" for a in s.assignments), "trang_thai": s.status,
+        "tep_moi": s.latest_file, "nhan": P.format_dt(s.received_at), "lan_dau": P.format_dt(s.first_received_at),
+        "phien_ban": s.version or "", "so_dien_hinh": s.nominations, "so_loi": s.errors,
+        "so_canh_bao": s.warnings, "email": s.unit.email or ""}, x.unit_values.get(s.unit.id, {})))
+        for s in pic.units)
 
 
 def _criteria_text(values: dict[str, str], n_keys: list[str]) -> tuple[str, str]:
@@ -364,14 +362,17 @@ def problem_rows(pic: P.Picture, x: MasterExtras) -> Rows:
     names = {u.id: u.name for u in pic.catalogue.units}
     probs = sorted(pic.problems, key=lambda p: (p.severity != "error", names.get(p.unit_id or "", "~"), p.file,
                                                 p.sheet or "", p.cell or ""))
-    rows = []
+    return _unique(_problem_values(probs, names, x))
+
+
+def _problem_values(probs: list[Problem], names: dict[str, str],
+                    x: MasterExtras) -> Iterator[tuple[str, dict[str, Any]]]:
     for p in probs:
         key = problem_key(p)
-        rows.append((key, _with_officer({
+        yield key, _with_officer({
             "muc_do": SEVERITY_LABEL.get(p.severity, p.severity), "don_vi": names.get(p.unit_id or "", p.unit_id or ""),
             "tep": p.file, "trang": p.sheet or "", "o": p.cell or "", "gia_tri": p.value or "", "noi_dung": p.message,
-            "ma_loi": p.code}, x.problem_values.get(key, {}))))
-    return _unique(rows)
+            "ma_loi": p.code}, x.problem_values.get(key, {}))
 
 
 HOW_IDENTIFIED = {"token": "mã xác nhận", "meta": "trang _meta", "sheet": "tên trong sổ", "filename": "tên tệp",
@@ -379,19 +380,20 @@ HOW_IDENTIFIED = {"token": "mã xác nhận", "meta": "trang _meta", "sheet": "t
 
 
 def file_rows(pic: P.Picture, x: MasterExtras) -> Rows:
-    rows = []
-    for f in pic.files:
-        fid = f.sha256[:12]
-        values = _with_officer({
-            "ten_tep": f.name, "goc": f.origin or "", "dinh_dang": f.fmt or "", "kich_thuoc": round(f.size / 1024, 1),
-            "nhan": P.format_dt(f.received_at), "nguon_nhan": f.received_source, "nguoi_gui": f.sender or "",
-            "don_vi": f.unit_name, "nhan_dien": HOW_IDENTIFIED.get(f.identified_by or "", ""),
-            "phien_ban": f.version or "", "ket_qua": f.outcome, "so_loi": f.errors, "so_canh_bao": f.warnings,
-            "so_dien_hinh": f.nominations, "ten_khac": "; ".join(f.seen_as), "ma_tep": fid},
-            x.file_values.get(fid, {}))
-        values[OFFICER_PREFIX + OVERRIDE_KEY] = x.overrides.get(fid, "")
-        rows.append((fid, values))
-    return _unique(rows)
+    return _unique(_file_values(f, x) for f in pic.files)
+
+
+def _file_values(f: P.FileEntry, x: MasterExtras) -> tuple[str, dict[str, Any]]:
+    fid = f.sha256[:12]
+    values = _with_officer({
+        "ten_tep": f.name, "goc": f.origin or "", "dinh_dang": f.fmt or "", "kich_thuoc": round(f.size / 1024, 1),
+        "nhan": P.format_dt(f.received_at), "nguon_nhan": f.received_source, "nguoi_gui": f.sender or "",
+        "don_vi": f.unit_name, "nhan_dien": HOW_IDENTIFIED.get(f.identified_by or "", ""),
+        "phien_ban": f.version or "", "ket_qua": f.outcome, "so_loi": f.errors, "so_canh_bao": f.warnings,
+        "so_dien_hinh": f.nominations, "ten_khac": "; ".join(f.seen_as), "ma_tep": fid},
+        x.file_values.get(fid, {}))
+    values[OFFICER_PREFIX + OVERRIDE_KEY] = x.overrides.get(fid, "")
+    return fid, values
 
 
 def edit_rows(x: MasterExtras) -> Rows:
