@@ -175,11 +175,25 @@ _B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 _PAIRS = [a + b for a in _B64 for b in _B64]   # 12 bits -> 2 characters
 
 
-@functools.lru_cache(maxsize=1 << 16, typed=True)
+SHORT = 48   # values up to this length repeat (names, dates, "Đạt"): worth caching; long texts are unique
+
+
 def cell_hash(v: Any) -> str:
     """4 characters (24 bits of CRC-32) that change when the officer edits a tool cell: cheap enough for every
-    cell of every merge; one edit in 16 million would go unnoticed. (Cached: most cell values repeat.)"""
-    x = zlib.crc32(cell_text(v).encode()) & 0xFFFFFF
+    cell of every merge; one edit in 16 million would go unnoticed. (Short values, which repeat, are cached;
+    long texts are not: a province's cache would hold every achievement written.)"""
+    if type(v) is str and len(v) > SHORT:
+        return _hash_text(cell_text(v))
+    return _cell_hash_cached(v)
+
+
+@functools.lru_cache(maxsize=1 << 16, typed=True)
+def _cell_hash_cached(v: Any) -> str:
+    return _hash_text(cell_text(v))
+
+
+def _hash_text(text: str) -> str:
+    x = zlib.crc32(text.encode()) & 0xFFFFFF
     return _PAIRS[x >> 12] + _PAIRS[x & 0xFFF]
 
 

@@ -180,14 +180,27 @@ def build_picture(catalogue: Catalogue, store: Store, now: datetime) -> P.Pictur
                      MT.entries(catalogue, store, entries, nominations, now))
 
 
-def _nomination(n: dict[str, Any]) -> Any:
-    """A nomination from the checked-results cache. Only the name's cell of its references is kept (the
-    one problems point to): 150,000 nominations of a province would otherwise hold millions of them."""
+def _nomination(n: dict[str, Any], shared: dict[str, str]) -> Any:
+    """A nomination from the checked-results cache, slimmed for a province's 150,000: only the name's cell of
+    its references is kept (the one problems point to), and short values, which repeat ('Đạt', 'Nam', a
+    commune's name), are one string each (``shared``) instead of one per cell."""
     from hoacu_xlsx.validator import Nomination
 
     refs = n.get("refs") or {}
     n["refs"] = {"ten": refs["ten"]} if "ten" in refs else {}
+    n["values"] = {k: shared.setdefault(v, v) if type(v) is str and len(v) <= 48 else v
+                   for k, v in n["values"].items()}
     return Nomination(**n)
+
+
+def _problem(p: dict[str, Any], sha256: str, shared: dict[str, str]) -> Problem:
+    """A problem from the checked-results cache, tied to its content; its file and sheet names are shared
+    by all the problems of the file."""
+    p["sha256"] = sha256
+    for k in ("file", "sheet", "unit_id"):
+        if type(v := p.get(k)) is str:
+            p[k] = shared.setdefault(v, v)
+    return Problem(**p)
 
 
 def _examine_files(catalogue: Catalogue, store: Store, now: datetime) -> _Files:
@@ -199,6 +212,7 @@ def _examine_files(catalogue: Catalogue, store: Store, now: datetime) -> _Files:
     cache = store.checked_keys()
     seen = store.sightings()
     fresh: list[tuple[str, str, Any]] = []
+    shared: dict[str, str] = {}
     out = _Files()
     for rec in store.files():
         arrived, received, source, time_probs = _received(rec, overrides, now)
@@ -215,7 +229,7 @@ def _examine_files(catalogue: Catalogue, store: Store, now: datetime) -> _Files:
         verdict = _verdict(rec, verdicts, catalogue, entry, out.notices)
         if verdict is not None and verdict.unit_id and (verdict.unit_id != result["unit_id"] or result["conflict"]):
             result = examine_safe(rec, catalogue, issued, force_unit=verdict.unit_id)
-        fprobs = [dataclasses.replace(Problem(**p), sha256=rec.sha256) for p in result["problems"]]
+        fprobs = [_problem(p, rec.sha256, shared) for p in result["problems"]]
         fprobs += [dataclasses.replace(p, unit_id=result["unit_id"]) for p in time_probs]
         if result["unidentified"]:
             entry.outcome = P.FILE_UNIDENTIFIED
@@ -230,7 +244,7 @@ def _examine_files(catalogue: Catalogue, store: Store, now: datetime) -> _Files:
                 entry.unit_id = unit.id                    # credited: takes part in the unit's versions
         elif verdict is not None and verdict.action == "exclude":
             entry.outcome = P.FILE_EXCLUDED
-        out.nominations[rec.sha256] = [_nomination(n) for n in result["nominations"]]
+        out.nominations[rec.sha256] = [_nomination(n, shared) for n in result["nominations"]]
         out.tables[rec.sha256] = set(result["tables"])
         out.problems[rec.sha256] = fprobs
         entry.errors = sum(p.is_error for p in fprobs)

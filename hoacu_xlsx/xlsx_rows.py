@@ -69,7 +69,9 @@ class RowWriter:
                 else:
                     x = texts.get(v)
                     if x is None:
-                        x = texts[v] = _inline(v)
+                        x = _inline(v)
+                        if len(v) <= _SHORT:     # short values repeat; long texts would only fill memory
+                            texts[v] = x
                     parts.append(f'{opens[c]}{rn}{styles[c]} t="inlineStr"><is>{x}</is></c>')
             elif (t is int or t is float or isinstance(v, (int, float))) and t is not bool:
                 if t is float and (math.isnan(v) or math.isinf(v)):
@@ -123,6 +125,7 @@ class RowWriter:
 
 _TEXTS: dict[Any, dict[str, str]] = {}   # escape pattern -> text -> its <t> element (values repeat a lot)
 _TEXTS_MAX = 1 << 17
+_SHORT = 48
 
 
 def _texts() -> dict[str, str]:
