@@ -87,7 +87,7 @@ def read_raw(data: bytes) -> dict[str, Any]:
                 for c, v in enumerate(row):
                     if v is None or v == "":
                         continue
-                    cells.append([r, c, _jsonable(v)])
+                    cells.append([r, c, v if type(v) is str else _jsonable(v)])   # text: most cells
             total += len(cells)
             if total > MAX_CELLS:
                 raise ReadError(T.reason("read.too_many_cells", limit=f"{MAX_CELLS:,}".replace(",", ".")))
