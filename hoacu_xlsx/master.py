@@ -175,25 +175,12 @@ _B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 _PAIRS = [a + b for a in _B64 for b in _B64]   # 12 bits -> 2 characters
 
 
-SHORT = 48   # values up to this length repeat (names, dates, "Đạt"): worth caching; long texts are unique
-
-
+@functools.lru_cache(maxsize=1 << 14, typed=True)
 def cell_hash(v: Any) -> str:
     """4 characters (24 bits of CRC-32) that change when the officer edits a tool cell: cheap enough for every
-    cell of every merge; one edit in 16 million would go unnoticed. (Short values, which repeat, are cached;
-    long texts are not: a province's cache would hold every achievement written.)"""
-    if type(v) is str and len(v) > SHORT:
-        return _hash_text(cell_text(v))
-    return _cell_hash_cached(v)
-
-
-@functools.lru_cache(maxsize=1 << 16, typed=True)
-def _cell_hash_cached(v: Any) -> str:
-    return _hash_text(cell_text(v))
-
-
-def _hash_text(text: str) -> str:
-    x = zlib.crc32(text.encode()) & 0xFFFFFF
+    cell of every merge; one edit in 16 million would go unnoticed. (Cached: most cell values repeat, and rows
+    come sorted by unit; the cache is small, as a province's long texts would otherwise all stay in it.)"""
+    x = zlib.crc32(cell_text(v).encode()) & 0xFFFFFF
     return _PAIRS[x >> 12] + _PAIRS[x & 0xFFF]
 
 
@@ -639,9 +626,10 @@ def _table_rows(ws: Any, st: _Styles, cols: list[Col], rows: Rows, streaming: bo
     from hoacu_xlsx.xlsx_rows import RowWriter
 
     out = RowWriter(ws, FIRST_ROW, [*fmts, None])
+    tool_at = [i for i, c in enumerate(cols) if not c.officer]
     for r, (key, values) in enumerate(rows, start=FIRST_ROW):
         cells = [values.get(k, "") for k in keys]
-        cells.append(key + "|" + "".join([cell_hash(values.get(k, "")) for k in tool]))
+        cells.append(key + "|" + "".join([cell_hash(cells[i]) for i in tool_at]))
         out.row(r, cells)
     out.close()
     return max(r, FIRST_ROW)
