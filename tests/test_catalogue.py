@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 import sys
 import unicodedata
@@ -177,3 +178,18 @@ def test_units_of_kind_thon_are_villages(tmp_path):
     assert c.unit("thon_ban_mau").is_village
     assert c.villages == ["Thôn Bản Mẫu"]
     assert [a.item for a in c.assignments_of("thon_ban_mau")] == [11]
+
+
+def test_units_found_by_written_name_and_by_address():
+    """A province has tens of thousands of units: lookups are indexed, and give what a scan in the
+    catalogue's order gave — the first unit with that name, every unit with that address."""
+    base = cat.load()
+    extra = [cat.Unit(id="hoi_a", name="Hội Nông dân thôn A", kind="Hội", email="chung@xa.gov.vn"),
+             cat.Unit(id="hoi_a2", name="HỘI NÔNG DÂN THÔN  A", kind="Hội", email=" Chung@Xa.gov.vn "),
+             cat.Unit(id="doan_b", name="Đoàn thanh niên thôn B", kind="Đoàn")]
+    c = dataclasses.replace(base, units=[*base.units, *extra])
+    assert c.unit_by_name("hoi nong dan thon a").id == "hoi_a"
+    assert c.unit_by_name("Đoàn Thanh niên thôn B").id == "doan_b"
+    assert c.unit_by_name("Hội Nông dân thôn C") is None
+    assert [u.id for u in c.units_by_email("CHUNG@xa.gov.vn")] == ["hoi_a", "hoi_a2"]
+    assert c.units_by_email("khac@xa.gov.vn") == []

@@ -132,6 +132,26 @@ def test_rerun_with_one_new_file_reads_only_that_file(merged, catalogue, monkeyp
     assert len(units) == 4
 
 
+def test_the_progress_bar_counts_the_inbox_files_while_they_are_scanned(merged, catalogue):
+    """The scan runs beside the reading workers (lazily): the bar gets the number of inbox files up front
+    and advances as each is taken, whether it is read or remembered."""
+    path, tok = returned(catalogue, units_with_items(catalogue, 4)[3], merged / "inbox")
+    with Store.open(merged) as st:
+        st.record_issued(catalogue.year, [tok])
+    seen: list[tuple[int, list]] = []
+
+    def progress(items, n):
+        taken: list = []
+        seen.append((n, taken))
+        for item in items:
+            taken.append(item)
+            yield item
+
+    report = merge.run(catalogue, merged, now=NOW, write_feedback=False, progress=progress)
+    assert [(n, len(taken)) for n, taken in seen] == [(4, 4)]
+    assert path in seen[0][1] and report.new_files == 1
+
+
 def test_a_master_the_officer_saved_is_read_back(merged, catalogue, monkeypatch):
     mpath = master_path(merged, catalogue.year)
     wb = openpyxl.load_workbook(mpath)

@@ -101,3 +101,23 @@ def test_unreadable_ods_gets_a_vietnamese_way_out():
     ((payload, _),) = readpool.read_many([(buf.getvalue(), "x.ods", None, [])])
     assert "LibreOffice hoặc Excel" in payload["error"] and ".xlsx" in payload["error"]
     assert "Cannot" not in payload["error"] and "Expecting" not in payload["error"]
+
+
+def test_jobs_are_taken_lazily_a_window_ahead():
+    """The merge hands its inbox scan to read_many as a generator: files must be taken as they are read, so
+    that the scan runs beside the workers and only the files in flight are held in memory."""
+    good = H.xlsx("Trạm Y tế")
+    taken = []
+
+    def jobs():
+        for i in range(readpool.WINDOW * 3):
+            taken.append(i)
+            yield good, f"{i}.xlsx", None, []
+
+    results = readpool.read_many(jobs(), workers=2)
+    first, _ = next(results)
+    assert "error" not in first and [0, 0, "Trạm Y tế"] in cells(first)
+    assert len(taken) <= readpool.WINDOW + 2          # not the whole inbox before the first file is stored
+    rest = list(results)
+    assert len(rest) == readpool.WINDOW * 3 - 1 and len(taken) == readpool.WINDOW * 3
+    assert all("error" not in p for p, _ in rest)
