@@ -170,12 +170,14 @@ def _from_vni(text: str) -> str:
     return "".join(out)
 
 
+_NATIVE = re.compile("[\u0100-\u1ef9]")   # letters of Unicode Vietnamese (and more): never legacy-encoded text
+
+
 def detect_legacy(text: str) -> str | None:
     """'tcvn3', 'vni' or None. Conservative: needs several telltales and a Vietnamese-looking result."""
     if not text or text.isascii():
         return None
-    native = sum(1 for ch in text if "\u0100" <= ch <= "\u1ef9")
-    if native:
+    if _NATIVE.search(text):
         return None  # genuine Unicode Vietnamese is present
     tcvn_hits = sum(1 for ch in text if ch in _TCVN3_TELL)
     vni_hits = len(_VNI_TELL.findall(text))

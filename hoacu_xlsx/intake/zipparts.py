@@ -62,17 +62,21 @@ def _bomb(name: str, detail: str, *, stop: bool = False) -> Refused:
     return refusal("refused/zip_bomb", name, stop=stop, detail=detail)
 
 
-def _compressed(zf: zipfile.ZipFile, info: zipfile.ZipInfo, broken: Refused) -> memoryview:
+def _broken(name: str, info: zipfile.ZipInfo) -> Refused:
+    return refusal("refused/zip_part_broken", name, part=info.filename)
+
+
+def _compressed(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str) -> memoryview:
     """The member's compressed bytes, located from its local header in the raw archive."""
     raw = getattr(zf, "hoacu_raw", None)
     off = info.header_offset
     if raw is None or raw[off:off + 4] != b"PK\x03\x04":
-        raise broken
+        raise _broken(name, info)
     n, m = struct.unpack_from("<HH", raw, off + 26)
     start = off + 30 + n + m
     comp = memoryview(raw)[start:start + info.compress_size]
     if len(comp) != info.compress_size:
-        raise broken
+        raise _broken(name, info)
     return comp
 
 
@@ -133,12 +137,11 @@ def inflate(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, ctx: Ctx,
             sink: Callable[[bytes], None] | None = None, keep: bool = True, cap: int | None = None) -> bytes:
     """Inflate one member in 64 KB steps against running caps, straight from the raw deflate data."""
     own = _member_cap(info, name, ctx, cap)
-    broken = refusal("refused/zip_part_broken", name, part=info.filename)
     out = bytearray() if keep else None
     total = crc = 0
     ended = False
     try:
-        for chunk, ended in _chunks(_compressed(zf, info, broken), info.compress_type == zipfile.ZIP_DEFLATED):
+        for chunk, ended in _chunks(_compressed(zf, info, name), info.compress_type == zipfile.ZIP_DEFLATED):
             if not chunk:
                 continue
             total += len(chunk)
@@ -149,9 +152,9 @@ def inflate(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, ctx: Ctx,
             if out is not None:
                 out += chunk
         if not ended or total != info.file_size or crc != info.CRC:
-            raise broken
+            raise _broken(name, info)
     except (zlib.error, struct.error, ValueError):
-        raise broken from None
+        raise _broken(name, info) from None
     finally:
         ctx.pool.left -= total       # refused parts count too: thousands of half-bombs still end the file
     return bytes(out) if out is not None else b""
