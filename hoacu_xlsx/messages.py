@@ -128,6 +128,36 @@ TEXTS: dict[str, tuple[str, str]] = {
     "email_without_workbook": (E, "Thư '{name}' không có tệp đính kèm là sổ đề xuất (Excel/LibreOffice){listed} — đề nghị "
                          "đơn vị gửi lại thư kèm sổ."),
     "bad_email": (E, "Không đọc được thư điện tử '{name}'."),
+    # ---------------------------------------------------------------- intake: what a file is (sniff)
+    "unsupported_format/flat_xml": (E, "Tệp '{name}' là bảng tính dạng XML (Flat ODS hoặc Excel 2003 XML), chưa đọc "
+                                       "được — hãy mở tệp, lưu lại dạng .xlsx hoặc .ods rồi gửi lại."),
+    "unsupported_format/html": (E, "Tệp '{name}' mang đuôi '.{ext}' nhưng thực chất là trang web (HTML) — hãy mở tệp "
+                                   "bằng Excel, lưu lại dạng .xlsx rồi gửi lại."),
+    "refused/fake_extension": (E, "Tệp '{name}' mang đuôi '.{ext}' nhưng không phải sổ Excel/LibreOffice (có thể bị "
+                                  "hỏng hoặc bị đổi đuôi) — đề nghị đơn vị gửi lại."),
+    "macro": (W, "Tệp '{name}' có macro (.xlsm): chỉ đọc giá trị trong ô, macro không bao giờ được chạy."),
+    "wrong_extension": (W, "Tệp '{name}' thực chất là {what} nhưng mang {shown}; vẫn đọc theo nội dung."),
+    "too_large": (E, "Tệp '{name}' quá lớn ({size}, giới hạn {limit}); sổ đề xuất chỉ khoảng vài chục KB — tệp bị từ "
+                     "chối."),
+    "too_large/grew": (E, "Tệp '{name}' quá lớn — tệp bị từ chối."),
+    "empty": (E, "Tệp '{name}' rỗng (0 byte) — có thể tệp đính kèm bị lỗi khi lưu; đề nghị đơn vị gửi lại."),
+    "material": (E, "Tệp '{name}' là tài liệu kinh nghiệm ({fmt}), không phải sổ đề xuất — đặt vào inbox/ để được lưu "
+                    "kèm và liệt kê ở trang 'Tài liệu nhân rộng'."),
+    "container": (E, "Tệp '{name}' là {what}, không phải một sổ đề xuất — hãy đặt vào inbox/ để chương trình tự mở các "
+                     "sổ bên trong."),
+    # ---------------------------------------------------------------- intake: the inbox folder (scan)
+    "zip_traversal": (E, "Tên tệp trong gói '{name}' chứa đường dẫn nguy hiểm ('{member}') — tên này không bao giờ "
+                         "được dùng làm đường dẫn; tệp bị bỏ qua."),
+    "empty_container": (E, "Tệp nén '{name}' không chứa sổ đề xuất nào."),
+    "too_deep": (E, "Tệp '{name}' lồng nhau quá nhiều lớp (tệp nén/thư trong tệp nén/thư) — có thể là tệp 'bom nén'; "
+                    "tệp bị từ chối."),
+    "refused/origin": (E, "Tệp '{name}' bị từ chối: {message}"),
+    "not_regular_file": (E, "'{name}' không phải tệp thông thường (thiết bị, ống dẫn…) nên không được đọc."),
+    "symlink_outside/folder": (E, "Thư mục '{name}' là liên kết (symlink) trỏ ra ngoài thư mục inbox/ nên không được "
+                                  "đọc — hãy chép chính các tệp vào inbox/."),
+    "symlink_outside": (E, "Tệp '{name}' là liên kết (symlink) trỏ ra ngoài thư mục inbox/ nên không được đọc — hãy "
+                           "chép chính tệp vào inbox/."),
+    "unreadable": (E, "Không mở được tệp '{name}': {reason}."),
 }
 
 REASONS: dict[str, str] = {
@@ -203,12 +233,42 @@ REASONS: dict[str, str] = {
     "xml.bad_ref": "địa chỉ ô bất thường ('{ref}')",
     "xml.part": "phần '{part}'",
     "email.only": " (chỉ có: {names})",
+    # what a file is instead of a workbook (sniff): "Tệp '...' (<what>) không phải sổ đề xuất"
+    "what.csv": "tệp CSV",
+    "what.text": "tệp văn bản",
+    "what.pdf": "tệp PDF",
+    "what.word": "văn bản Word",
+    "what.writer": "văn bản LibreOffice Writer",
+    "what.rtf": "văn bản RTF",
+    "what.image": "tệp ảnh",
+    "what.powerpoint": "tệp PowerPoint",
+    "what.rar": "tệp nén RAR",
+    "what.7z": "tệp nén 7-Zip",
+    "what.html": "trang web (HTML)",
+    "what.xml": "tệp XML",
+    "what.archive": "tệp nén không phải ZIP (RAR/7-Zip/gzip)",
+    "what.this": "tệp này",
+    "what.zip": "tệp nén .zip",
+    "what.email": "thư điện tử",
+    # what a workbook really is, and the extension it wears ("wrong_extension")
+    "format.xlsx": "sổ Excel (.xlsx)",
+    "format.xlsm": "sổ Excel có macro (.xlsm)",
+    "format.xls": "sổ Excel 97–2003 (.xls)",
+    "format.ods": "bảng tính LibreOffice (.ods)",
+    "extension.named": "đuôi '.{ext}'",
+    "extension.none": "không có đuôi",
+    # why the system refused to open an inbox file ("unreadable")
+    "os.denied": "không có quyền đọc tệp (hãy kiểm tra quyền của thư mục inbox/)",
+    "os.gone": "tệp đã bị xóa hoặc đổi tên trong lúc đọc",
+    "os.loop": "tệp là liên kết (symlink) lặp vòng",
+    "os.busy": "tệp đang bị chương trình khác khóa",
+    "os.other": "lỗi hệ điều hành khi đọc tệp (ổ đĩa hoặc quyền truy cập)",
 }
 
 STILL_LOCAL: tuple[str, ...] = (
     # modules that still write their own problem texts (to move here later)
     "merge.py", "picture_build.py", "master.py", "master_read.py", "master_sync.py", "identity.py", "verdicts.py", "history.py",
-    "catalogue.py", "catalogue_book.py", "catalogue_changes.py", "intake/scan.py", "intake/sniff.py",
+    "catalogue.py", "catalogue_book.py", "catalogue_changes.py",
 )
 
 
