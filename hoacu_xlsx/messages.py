@@ -158,6 +158,18 @@ TEXTS: dict[str, tuple[str, str]] = {
     "symlink_outside": (E, "Tệp '{name}' là liên kết (symlink) trỏ ra ngoài thư mục inbox/ nên không được đọc — hãy "
                            "chép chính tệp vào inbox/."),
     "unreadable": (E, "Không mở được tệp '{name}': {reason}."),
+    # ---------------------------------------------------------------- merge: each stored file examined (picture_build)
+    "unreadable/read": (E, "Không đọc được tệp: {error}."),
+    "sender_mismatch": (W, "Thư gửi từ {sender}, không phải địa chỉ của {unit} ({email})."),
+    "unit_conflict": (E, "Không rõ tệp của đơn vị nào: theo {how} là sổ của {unit}, nhưng {why} là của {other}. Tệp "
+                         "CHƯA được tính cho đơn vị nào (bản trước của đơn vị vẫn được dùng). Cán bộ TĐKT ghi "
+                         "'{assign} {other_id}' (hoặc {own_id}) hay '{exclude}' vào cột quyết định của tệp này ở trang "
+                         "Nhật ký tệp."),
+    "check_failed": (E, "Không kiểm tra được tệp ({error}: {detail}); đề nghị đơn vị dùng lại sổ gốc và gửi lại."),
+    "bad_verdict": (W, "Quyết định của cán bộ cho tệp '{name}' (mã tệp {file_id}), cột '{header}': {error}. Quyết "
+                       "định này chưa được áp dụng."),
+    "email_date_odd": (W, "Ngày gửi ghi trong thư ({sent}, giờ Việt Nam) {why}; cán bộ có thể sửa ở cột 'Sửa thời "
+                          "điểm nhận' của trang Nhật ký tệp."),
 }
 
 REASONS: dict[str, str] = {
@@ -257,6 +269,22 @@ REASONS: dict[str, str] = {
     "format.ods": "bảng tính LibreOffice (.ods)",
     "extension.named": "đuôi '.{ext}'",
     "extension.none": "không có đuôi",
+    # how a file was identified, and what says it belongs to another unit ("unit_conflict")
+    "how.token": "mã xác nhận ẩn của sổ",
+    "how.meta": "trang ẩn _meta",
+    "how.sheet": "tên ghi trong sổ",
+    "how.filename": "tên tệp",
+    "how.book": "sổ",
+    "conflict.filename": "tên tệp '{name}'",
+    "conflict.sender": "người gửi thư {sender}",
+    "conflict.sheet_unit": "ô 'Đơn vị:' trong sổ ghi '{name}'",
+    # why an email's Date is odd ("email_date_odd")
+    "email_date.late": ("muộn hơn lúc tệp đến ({first}); có thể đồng hồ máy người gửi bị sai. Không dùng ngày này: "
+                        "thời điểm nhận lấy theo {source}"),
+    "email_date.early": ("sớm hơn lúc tệp đến ({first}) quá 2 ngày: thư lưu vào inbox/ muộn, hoặc đồng hồ máy người "
+                         "gửi sai. Thời điểm nhận lấy theo ngày gửi thư"),
+    # where a problem about a file sits in the master's file log
+    "where.file_id": "Mã tệp {file_id}",
     # why the system refused to open an inbox file ("unreadable")
     "os.denied": "không có quyền đọc tệp (hãy kiểm tra quyền của thư mục inbox/)",
     "os.gone": "tệp đã bị xóa hoặc đổi tên trong lúc đọc",
@@ -267,7 +295,7 @@ REASONS: dict[str, str] = {
 
 STILL_LOCAL: tuple[str, ...] = (
     # modules that still write their own problem texts (to move here later)
-    "merge.py", "picture_build.py", "master.py", "master_read.py", "master_sync.py", "identity.py", "verdicts.py", "history.py",
+    "merge.py", "master.py", "master_read.py", "master_sync.py", "identity.py", "verdicts.py", "history.py",
     "catalogue.py", "catalogue_book.py", "catalogue_changes.py",
 )
 
@@ -296,9 +324,10 @@ def severity_of(key: str) -> str:
 
 
 def problem(key: str, file: str, *, severity: str | None = None, unit_id: str | None = None,
-            sheet: str | None = None, cell: str | None = None, value: Any = None, **fields: Any) -> Problem:
+            sheet: str | None = None, cell: str | None = None, value: Any = None, sha256: str | None = None,
+            **fields: Any) -> Problem:
     """A :class:`Problem` worded by ``key``: ``{file}`` and ``{sheet}`` are filled too when the template names them."""
     sev, template = TEXTS[key]
     msg = template.format(**{"file": file, "sheet": sheet, **fields})
     return Problem(file, msg, severity or sev, code_of(key), unit_id, sheet, cell,
-                   None if value is None else str(value))
+                   None if value is None else str(value), sha256)
