@@ -168,6 +168,12 @@ TEXTS: dict[str, tuple[str, str]] = {
     "check_failed": (E, "Không kiểm tra được tệp ({error}: {detail}); đề nghị đơn vị dùng lại sổ gốc và gửi lại."),
     "bad_verdict": (W, "Quyết định của cán bộ cho tệp '{name}' (mã tệp {file_id}), cột '{header}': {error}. Quyết "
                        "định này chưa được áp dụng."),
+    # ---------------------------------------------------------------- merge: same example as last version (identity)
+    "bad_link": (W, "Mã '{target}' ghi ở cột 'Nối với mã điển hình' của dòng '{name}' (mã {nomination_id}) không phải "
+                    "mã của một điển hình đã rút ở bản trước của {unit} (Mục {item}); chưa nối."),
+    "link_candidates": (W, "Dòng {row} {who} có thể là cùng điển hình với {candidates} ở bản trước, nhưng chưa đủ chắc "
+                           "để tự nối. Nếu đúng, ghi mã cũ vào cột 'Nối với mã điển hình' của dòng mới ở trang Điển "
+                           "hình: quyết định của cán bộ ở dòng cũ sẽ chuyển sang."),
     "email_date_odd": (W, "Ngày gửi ghi trong thư ({sent}, giờ Việt Nam) {why}; cán bộ có thể sửa ở cột 'Sửa thời "
                           "điểm nhận' của trang Nhật ký tệp."),
 }
@@ -283,6 +289,14 @@ REASONS: dict[str, str] = {
                         "thời điểm nhận lấy theo {source}"),
     "email_date.early": ("sớm hơn lúc tệp đến ({first}) quá 2 ngày: thư lưu vào inbox/ muộn, hoặc đồng hồ máy người "
                          "gửi sai. Thời điểm nhận lấy theo ngày gửi thư"),
+    # a nomination named in "link_candidates", and what joins several
+    "link.who": "'{name}' (mã {nomination_id}, năm sinh {born}, tệp {file} dòng {row})",
+    "link.or": "; hoặc ",
+    # why the officer's verdict on a file is not understood (verdicts.VerdictError, shown in "bad_verdict")
+    "verdict.unclear": "không hiểu '{text}'; chỉ ghi '{exclude}' hoặc '{assign} <mã đơn vị>'",
+    "verdict.unknown_unit": ("không có đơn vị '{target}' trong danh mục; ghi mã đơn vị như ở trang Đơn vị (ví dụ "
+                             "'{assign} {example}')"),
+    "verdict.no_unit": "chưa ghi đơn vị sau '{assign}'",
     # where a problem about a file sits in the master's file log
     "where.file_id": "Mã tệp {file_id}",
     # why the system refused to open an inbox file ("unreadable")
@@ -295,7 +309,7 @@ REASONS: dict[str, str] = {
 
 STILL_LOCAL: tuple[str, ...] = (
     # modules that still write their own problem texts (to move here later)
-    "merge.py", "master.py", "master_read.py", "master_sync.py", "identity.py", "verdicts.py", "history.py",
+    "merge.py", "master.py", "master_read.py", "master_sync.py", "history.py",
     "catalogue.py", "catalogue_book.py", "catalogue_changes.py",
 )
 
