@@ -168,6 +168,12 @@ TEXTS: dict[str, tuple[str, str]] = {
     "check_failed": (E, "Không kiểm tra được tệp ({error}: {detail}); đề nghị đơn vị dùng lại sổ gốc và gửi lại."),
     "bad_verdict": (W, "Quyết định của cán bộ cho tệp '{name}' (mã tệp {file_id}), cột '{header}': {error}. Quyết "
                        "định này chưa được áp dụng."),
+    # ---------------------------------------------------------------- merge: earlier rounds' masters (history)
+    "history_master_unreadable": (W, "Không đọc được sổ tổng hợp năm {year} '{name}' để theo dõi điển hình qua nhiều "
+                                     "năm ({reason}). Các điển hình năm {year} không được đối chiếu; nếu tệp hỏng, hãy "
+                                     "chép lại bản sao lưu của sổ năm đó vào master/."),
+    "history_failed": (W, "Không đối chiếu được điển hình với các năm trước ({error}); sổ tổng hợp năm nay vẫn được "
+                          "ghi đầy đủ."),
     # ---------------------------------------------------------------- merge: same example as last version (identity)
     "bad_link": (W, "Mã '{target}' ghi ở cột 'Nối với mã điển hình' của dòng '{name}' (mã {nomination_id}) không phải "
                     "mã của một điển hình đã rút ở bản trước của {unit} (Mục {item}); chưa nối."),
@@ -289,6 +295,13 @@ REASONS: dict[str, str] = {
                         "thời điểm nhận lấy theo {source}"),
     "email_date.early": ("sớm hơn lúc tệp đến ({first}) quá 2 ngày: thư lưu vào inbox/ muộn, hoặc đồng hồ máy người "
                          "gửi sai. Thời điểm nhận lấy theo ngày gửi thư"),
+    # why an earlier round's master could not be read ("history_master_unreadable")
+    "history.damaged": "tệp hỏng hoặc không phải sổ .xlsx",
+    "history.no_sheet": "không có trang '{sheet}'",
+    "history.sheet_broken": "trang '{sheet}' bị hỏng",
+    "history.no_header": "không thấy dòng tiêu đề có cột '{label}'",
+    "history.missing_columns": "thiếu cột {columns}",
+    "history.name_column": "tên",
     # a nomination named in "link_candidates", and what joins several
     "link.who": "'{name}' (mã {nomination_id}, năm sinh {born}, tệp {file} dòng {row})",
     "link.or": "; hoặc ",
@@ -309,7 +322,7 @@ REASONS: dict[str, str] = {
 
 STILL_LOCAL: tuple[str, ...] = (
     # modules that still write their own problem texts (to move here later)
-    "merge.py", "master.py", "master_read.py", "master_sync.py", "history.py",
+    "merge.py", "master.py", "master_read.py", "master_sync.py",
     "catalogue.py", "catalogue_book.py", "catalogue_changes.py",
 )
 
