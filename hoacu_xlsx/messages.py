@@ -168,6 +168,23 @@ TEXTS: dict[str, tuple[str, str]] = {
     "check_failed": (E, "Không kiểm tra được tệp ({error}: {detail}); đề nghị đơn vị dùng lại sổ gốc và gửi lại."),
     "bad_verdict": (W, "Quyết định của cán bộ cho tệp '{name}' (mã tệp {file_id}), cột '{header}': {error}. Quyết "
                        "định này chưa được áp dụng."),
+    # ---------------------------------------------------------------- merge: notices to the officer (merge)
+    "feedback_failed": (W, "Không ghi được thư mục phản hồi: {error}."),
+    "no_inbox": (W, "Không có thư mục inbox/; chỉ dựng lại sổ tổng hợp từ kho dữ liệu."),
+    "bad_override": (W, "Không hiểu thời điểm nhận '{typed}' cán bộ ghi cho tệp '{name}'; ghi dạng dd/mm/yyyy hh:mm. "
+                        "Chưa áp dụng: cột 'Thời điểm nhận' cho biết thời điểm đang dùng."),
+    "manual_edits": (W, "Có {count} chỗ sửa tay trong sổ tổng hợp chưa được áp dụng (sửa ô do công cụ ghi, hoặc thêm "
+                        "dòng tay) — xem trang '{sheet}'; xóa dòng ở đó khi đã xử lý."),
+    "unreadable/open": (E, "Không mở được tệp: {error}."),
+    # ---------------------------------------------------------------- merge: the officer's master read back (master_read)
+    "stale_lock/libreoffice": (W, "Bỏ qua tệp khóa cũ '{lock}' ({hours} giờ trước, LibreOffice không còn chạy trên máy "
+                                  "này)."),
+    "stale_lock/excel": (W, "Đã xóa tệp khóa cũ của Excel '{lock}' ({hours} giờ trước; Excel không còn mở sổ)."),
+    "added_sheet_values_only": (W, "Không đọc được định dạng/công thức của trang cán bộ thêm ({sheets}: {error}); đã "
+                                   "chép lại giá trị. Bản đầy đủ nằm trong '{backups}'."),
+    # ---------------------------------------------------------------- merge: write-ups copied next to the master
+    "material_copy/lost": (W, "Không chép được tài liệu '{name}': bản lưu trong kho bị mất."),
+    "material_copy": (W, "Không chép được tài liệu '{name}' vào '{folder}': {error}."),
     # ---------------------------------------------------------------- merge: earlier rounds' masters (history)
     "history_master_unreadable": (W, "Không đọc được sổ tổng hợp năm {year} '{name}' để theo dõi điển hình qua nhiều "
                                      "năm ({reason}). Các điển hình năm {year} không được đối chiếu; nếu tệp hỏng, hãy "
@@ -182,6 +199,17 @@ TEXTS: dict[str, tuple[str, str]] = {
                            "hình: quyết định của cán bộ ở dòng cũ sẽ chuyển sang."),
     "email_date_odd": (W, "Ngày gửi ghi trong thư ({sent}, giờ Việt Nam) {why}; cán bộ có thể sửa ở cột 'Sửa thời "
                           "điểm nhận' của trang Nhật ký tệp."),
+    # ---------------------------------------------------------------- errors that stop a command (exception texts,
+    # not problems: the part before "/" names the module, never a problem code)
+    "merge/store_write": (E, "Không ghi được kho dữ liệu '{root}' ({error}); ổ đĩa có thể đã đầy hoặc thư mục không "
+                             "cho ghi. Lần gộp này được hủy, không mất dữ liệu đã có; hãy chạy lại sau khi khắc phục."),
+    "master/damaged": (E, "Sổ tổng hợp '{path}' bị hỏng, không đọc được ({error}: {detail}). Không có gì được ghi và "
+                          "kho dữ liệu không đổi. Hãy lấy bản gần nhất trong '{backups}' (đổi tên thành '{name}'), "
+                          "hoặc đổi tên tệp hỏng đi rồi chạy lại — kho dữ liệu vẫn giữ các cột của cán bộ TĐKT."),
+    "master/open_lock": (E, "{master_open}: thấy tệp khóa ẩn '{lock}' cạnh '{name}'{owner}. Không có gì được ghi, kho "
+                            "dữ liệu không đổi. Nếu chắc chắn sổ không còn mở ở máy nào, hãy xóa tệp khóa đó rồi chạy "
+                            "lại."),
+    "master/open_read": (E, "{master_open} ('{path}'). Không có gì được ghi, kho dữ liệu không đổi."),
 }
 
 REASONS: dict[str, str] = {
@@ -310,6 +338,10 @@ REASONS: dict[str, str] = {
     "verdict.unknown_unit": ("không có đơn vị '{target}' trong danh mục; ghi mã đơn vị như ở trang Đơn vị (ví dụ "
                              "'{assign} {example}')"),
     "verdict.no_unit": "chưa ghi đơn vị sau '{assign}'",
+    # the officer's master (master_read)
+    "master.no_sheets": "không có trang nào",
+    "master.lock_owner": " (đang mở bởi {who})",
+    "master.on_host": " trên máy ",
     # where a problem about a file sits in the master's file log
     "where.file_id": "Mã tệp {file_id}",
     # why the system refused to open an inbox file ("unreadable")
@@ -322,7 +354,7 @@ REASONS: dict[str, str] = {
 
 STILL_LOCAL: tuple[str, ...] = (
     # modules that still write their own problem texts (to move here later)
-    "merge.py", "master.py", "master_read.py", "master_sync.py",
+    "master.py", "master_sync.py",
     "catalogue.py", "catalogue_book.py", "catalogue_changes.py",
 )
 
