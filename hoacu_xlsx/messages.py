@@ -203,6 +203,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     # not problems: the part before "/" names the module, never a problem code)
     "merge/store_write": (E, "Không ghi được kho dữ liệu '{root}' ({error}); ổ đĩa có thể đã đầy hoặc thư mục không "
                              "cho ghi. Lần gộp này được hủy, không mất dữ liệu đã có; hãy chạy lại sau khi khắc phục."),
+    "merge/lock_file": (E, "Không tạo được tệp khóa '{path}': {error}. Kiểm tra quyền ghi của thư mục làm việc."),
+    "merge/busy": (E, "Đang có phiên gộp khác đang chạy trong thư mục này; hãy đợi phiên đó xong rồi chạy lại."),
     "master/damaged": (E, "Sổ tổng hợp '{path}' bị hỏng, không đọc được ({error}: {detail}). Không có gì được ghi và "
                           "kho dữ liệu không đổi. Hãy lấy bản gần nhất trong '{backups}' (đổi tên thành '{name}'), "
                           "hoặc đổi tên tệp hỏng đi rồi chạy lại — kho dữ liệu vẫn giữ các cột của cán bộ TĐKT."),
@@ -210,6 +212,17 @@ TEXTS: dict[str, tuple[str, str]] = {
                             "dữ liệu không đổi. Nếu chắc chắn sổ không còn mở ở máy nào, hãy xóa tệp khóa đó rồi chạy "
                             "lại."),
     "master/open_read": (E, "{master_open} ('{path}'). Không có gì được ghi, kho dữ liệu không đổi."),
+    "master/mkdir": (E, "Không tạo được thư mục '{folder}' để ghi sổ tổng hợp ({error}). Kiểm tra quyền ghi hoặc dung "
+                        "lượng ổ đĩa; dữ liệu đã nhận vẫn được giữ trong kho."),
+    "master/write": (E, "Không ghi được sổ tổng hợp vào '{folder}' ({error}). Kiểm tra quyền ghi hoặc dung lượng ổ "
+                        "đĩa; sổ cũ và dữ liệu đã nhận vẫn nguyên vẹn."),
+    "master/write_failed": (E, "Không ghi được sổ tổng hợp vào '{folder}' ({error}). Sổ cũ và dữ liệu đã nhận vẫn "
+                               "nguyên vẹn."),
+    "master/backup": (E, "Không giữ được bản sao sổ cũ vào '{folder}' ({error}); sổ cũ chưa bị thay, dữ liệu không bị "
+                         "mất."),
+    "master/open_write": (E, "{master_open} ('{path}'). Không có gì được ghi; dữ liệu không bị mất."),
+    "master/replace": (E, "Không thay được sổ tổng hợp '{path}' ({error}); sổ cũ vẫn nguyên vẹn, dữ liệu không bị "
+                          "mất."),
 }
 
 REASONS: dict[str, str] = {
@@ -338,7 +351,8 @@ REASONS: dict[str, str] = {
     "verdict.unknown_unit": ("không có đơn vị '{target}' trong danh mục; ghi mã đơn vị như ở trang Đơn vị (ví dụ "
                              "'{assign} {example}')"),
     "verdict.no_unit": "chưa ghi đơn vị sau '{assign}'",
-    # the officer's master (master_read)
+    # the officer's master (master, master_read)
+    "master.open": "Sổ tổng hợp đang mở trong Excel/LibreOffice — hãy đóng rồi chạy lại",
     "master.no_sheets": "không có trang nào",
     "master.lock_owner": " (đang mở bởi {who})",
     "master.on_host": " trên máy ",
@@ -353,8 +367,7 @@ REASONS: dict[str, str] = {
 }
 
 STILL_LOCAL: tuple[str, ...] = (
-    # modules that still write their own problem texts (to move here later)
-    "master.py", "master_sync.py",
+    # modules that still write their own problem texts: the officer's catalogue checks, collected pyxform-style
     "catalogue.py", "catalogue_book.py", "catalogue_changes.py",
 )
 
