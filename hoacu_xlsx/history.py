@@ -22,10 +22,11 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 from hoacu_xlsx import fields as F
+from hoacu_xlsx import messages as T
 from hoacu_xlsx import normalize as N
 from hoacu_xlsx import picture as P
 from hoacu_xlsx.catalogue import Catalogue
-from hoacu_xlsx.problems import WARNING, Problem
+from hoacu_xlsx.problems import Problem
 
 PAST_HEADER = "Các năm trước"
 SHEET_TRACKING = "Theo dõi nhiều năm"
@@ -204,10 +205,8 @@ def load(workdir: Path, year: int, catalogue: Catalogue) -> PastRounds:
         try:
             entries = list(read_master(path, y, catalogue))
         except _Unreadable as exc:
-            out.problems.append(Problem(str(path), f"Không đọc được sổ tổng hợp năm {y} '{path.name}' để theo dõi "
-                                        f"điển hình qua nhiều năm ({exc}). Các điển hình năm {y} không được đối "
-                                        "chiếu; nếu tệp hỏng, hãy chép lại bản sao lưu của sổ năm đó vào master/.",
-                                        WARNING, "history_master_unreadable"))
+            out.problems.append(T.problem("history_master_unreadable", str(path), year=y, name=path.name,
+                                          reason=exc))
             continue
         out.years.append(y)
         out.entries += entries
@@ -255,19 +254,19 @@ def read_master(path: Path, year: int, catalogue: Catalogue) -> Iterator[Entry]:
     try:
         wb = CalamineWorkbook.from_path(str(path))
     except Exception:
-        raise _Unreadable("tệp hỏng hoặc không phải sổ .xlsx") from None
+        raise _Unreadable(T.reason("history.damaged")) from None
     try:
         from hoacu_xlsx.master import SHEET_NOMINATIONS
 
         if SHEET_NOMINATIONS not in wb.sheet_names:
-            raise _Unreadable(f"không có trang '{SHEET_NOMINATIONS}'")
+            raise _Unreadable(T.reason("history.no_sheet", sheet=SHEET_NOMINATIONS))
         try:
             rows = wb.get_sheet_by_name(SHEET_NOMINATIONS).iter_rows()
             yield from _entries(rows, year, catalogue)
         except _Unreadable:
             raise
         except Exception:
-            raise _Unreadable(f"trang '{SHEET_NOMINATIONS}' bị hỏng") from None
+            raise _Unreadable(T.reason("history.sheet_broken", sheet=SHEET_NOMINATIONS)) from None
     finally:
         wb.close()
 
@@ -283,10 +282,11 @@ def _entries(rows: Iterable[list[Any]], year: int, catalogue: Catalogue) -> Iter
         if ID_LABEL in labels:
             cols = _columns(labels)
             break
-    missing = [lbl for lbl in (UNIT_LABEL, STATE_LABEL) if lbl not in cols] + ([] if "ten" in cols else ["tên"])
+    missing = [lbl for lbl in (UNIT_LABEL, STATE_LABEL) if lbl not in cols] + (
+        [] if "ten" in cols else [T.reason("history.name_column")])
     if not cols or missing:
-        raise _Unreadable(f"không thấy dòng tiêu đề có cột '{ID_LABEL}'" if not cols
-                          else "thiếu cột " + ", ".join(f"'{m}'" for m in missing))
+        raise _Unreadable(T.reason("history.no_header", label=ID_LABEL) if not cols
+                          else T.reason("history.missing_columns", columns=", ".join(f"'{m}'" for m in missing)))
     kinds = _kind_bases(catalogue)
     for row in rows:
         def cell(key: str) -> str:
@@ -454,9 +454,7 @@ def compute(catalogue: Catalogue, workdir: Path, picture: P.Picture) -> History:
         return link(load(workdir, catalogue.year, catalogue), picture)
     except Exception as exc:  # history is advice: it must never cost the officer a merge
         empty = link(PastRounds(), picture)
-        empty.problems.append(Problem(str(workdir / "master"), "Không đối chiếu được điển hình với các năm trước "
-                                      f"({type(exc).__name__}); sổ tổng hợp năm nay vẫn được ghi đầy đủ.",
-                                      WARNING, "history_failed"))
+        empty.problems.append(T.problem("history_failed", str(workdir / "master"), error=type(exc).__name__))
         return empty
 
 

@@ -21,6 +21,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
+from hoacu_xlsx import messages as T
 from hoacu_xlsx import normalize as N
 
 # combining tone marks -> a digit appended to the syllable (Telex order: sắc huyền hỏi ngã nặng)
@@ -189,8 +190,6 @@ class Links:
 
     def _officer_links(self, unit: Any, a: Any, cur: list[Any], gone: dict[str, tuple[Any, Any]], entry: Any) -> None:
         """Apply what the officer typed in "Nối với mã điển hình"; a cleared cell undoes the link."""
-        from hoacu_xlsx.problems import WARNING, Problem
-
         for n in cur:
             target = (self.officer.get(n.nomination_id, {}).get(LINK_KEY) or "").strip().upper()
             for (o, nn), (how, _) in list(self.links.items()):   # the officer's word replaces other links
@@ -202,24 +201,18 @@ class Links:
             if target in gone:
                 self._link(gone[target][0], n, "officer")
             else:
-                self.problems.append(Problem(
-                    n.file, f"Mã '{target}' ghi ở cột 'Nối với mã điển hình' của dòng '{n.values.get('ten', '')}' "
-                            f"(mã {n.nomination_id}) không phải mã của một điển hình đã rút ở bản trước của "
-                            f"{unit.name} (Mục {a.item}); chưa nối.", WARNING, "bad_link", unit.id, n.sheet, n.refs.get("ten"),
-                    target, entry.sha256))
+                self.problems.append(T.problem(
+                    "bad_link", n.file, unit_id=unit.id, sheet=n.sheet, cell=n.refs.get("ten"), value=target,
+                    sha256=entry.sha256, target=target, name=n.values.get('ten', ''), nomination_id=n.nomination_id,
+                    unit=unit.name, item=a.item))
 
     def _candidates_problem(self, unit: Any, n: Any, cands: list[Any], entry: Any) -> Any:
-        from hoacu_xlsx.problems import WARNING, Problem
-
         def who(x: Any) -> str:
-            return (f"'{x.values.get('ten', '')}' (mã {x.nomination_id}, năm sinh {x.values.get('nam_sinh') or '—'}, "
-                    f"tệp {x.file} dòng {x.row})")
-        return Problem(n.file, f"Dòng {n.row} {who(n)} có thể là cùng điển hình với "
-                               + "; hoặc ".join(who(c) for c in cands)
-                               + " ở bản trước, nhưng chưa đủ chắc để tự nối. Nếu đúng, ghi mã cũ vào cột 'Nối với mã "
-                                 "điển hình' của dòng mới ở trang Điển hình: quyết định của cán bộ ở dòng cũ sẽ chuyển "
-                                 "sang.", WARNING, "link_candidates", unit.id, n.sheet, n.refs.get("ten"),
-                       n.values.get("ten", ""), entry.sha256)
+            return T.reason("link.who", name=x.values.get('ten', ''), nomination_id=x.nomination_id,
+                            born=x.values.get('nam_sinh') or '—', file=x.file, row=x.row)
+        return T.problem("link_candidates", n.file, unit_id=unit.id, sheet=n.sheet, cell=n.refs.get("ten"),
+                         value=n.values.get("ten", ""), sha256=entry.sha256, row=n.row, who=who(n),
+                         candidates=T.reason("link.or").join(who(c) for c in cands))
 
     def _note(self, new_id: str) -> str:
         return "; ".join(t for (o, n), (_, t) in self.links.items() if n == new_id)

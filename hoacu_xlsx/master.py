@@ -25,6 +25,7 @@ from typing import Any, Callable, Iterable, Iterator
 
 from hoacu_xlsx import backups
 from hoacu_xlsx import fields as F
+from hoacu_xlsx import messages as T
 from hoacu_xlsx import picture as P
 from hoacu_xlsx.atomic import remove_quietly, replace_file, temp_name
 from hoacu_xlsx.printing import DEFAULT_FONT, setup_print
@@ -73,7 +74,7 @@ SHEET_IDS = {"dashboard": SHEET_DASHBOARD, "units": SHEET_UNITS, "nominations": 
              "problems": SHEET_PROBLEMS, "files": SHEET_FILES, "edits": SHEET_EDITS, "tracking": SHEET_TRACKING,
              "materials": SHEET_MATERIALS}   # tracking, materials: derived, not in DEFAULT_COLS, never read back
 
-MASTER_OPEN = "Sổ tổng hợp đang mở trong Excel/LibreOffice — hãy đóng rồi chạy lại"
+MASTER_OPEN = T.reason("master.open")
 EDIT_ADVICE = "Sổ tổng hợp ghi lại theo dữ liệu đơn vị gửi: sửa trong sổ của đơn vị rồi gửi lại (hoặc ghi vào cột " \
               "của cán bộ). Xóa dòng này khi đã xử lý."
 
@@ -429,9 +430,7 @@ def write_master(picture: P.Picture, path: Path, extras: MasterExtras | None = N
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise MasterWriteError(f"Không tạo được thư mục '{path.parent}' để ghi sổ tổng hợp ({exc.strerror or exc}). "
-                               "Kiểm tra quyền ghi hoặc dung lượng ổ đĩa; dữ liệu đã nhận vẫn được giữ trong kho.") \
-            from None
+        raise MasterWriteError(T.text("master/mkdir", folder=path.parent, error=exc.strerror or exc)) from None
     tmp = temp_name(path)
     try:
         _write_workbook(picture, tmp, extras)
@@ -439,32 +438,29 @@ def write_master(picture: P.Picture, path: Path, extras: MasterExtras | None = N
             on_written(tmp)
     except OSError as exc:
         remove_quietly(tmp)
-        raise MasterWriteError(f"Không ghi được sổ tổng hợp vào '{path.parent}' ({exc.strerror or exc}). Kiểm tra "
-                               "quyền ghi hoặc dung lượng ổ đĩa; sổ cũ và dữ liệu đã nhận vẫn nguyên vẹn.") from None
+        raise MasterWriteError(T.text("master/write", folder=path.parent, error=exc.strerror or exc)) from None
     except Exception as exc:
         remove_quietly(tmp)
         cause = getattr(exc, "orig_exception", None) or exc
-        raise MasterWriteError(f"Không ghi được sổ tổng hợp vào '{path.parent}' ({cause}). Sổ cũ và dữ liệu đã nhận "
-                               "vẫn nguyên vẹn.") from None
+        raise MasterWriteError(T.text("master/write_failed", folder=path.parent, error=cause)) from None
     try:
         backup = backups.backup_master(path, datetime.now())
     except OSError as exc:
         remove_quietly(tmp)
-        raise MasterWriteError(f"Không giữ được bản sao sổ cũ vào '{backups.backup_dir(path)}' "
-                               f"({exc.strerror or exc}); sổ cũ chưa bị thay, dữ liệu không bị mất.") from None
+        raise MasterWriteError(T.text("master/backup", folder=backups.backup_dir(path), error=exc.strerror or exc)) \
+            from None
     try:
         replace_file(tmp, path)
     except PermissionError:
         remove_quietly(tmp)
         if backup:
             remove_quietly(backup)
-        raise MasterWriteError(f"{MASTER_OPEN} ('{path}'). Không có gì được ghi; dữ liệu không bị mất.") from None
+        raise MasterWriteError(T.text("master/open_write", master_open=MASTER_OPEN, path=path)) from None
     except OSError as exc:
         remove_quietly(tmp)
         if backup:
             remove_quietly(backup)
-        raise MasterWriteError(f"Không thay được sổ tổng hợp '{path}' ({exc.strerror or exc}); sổ cũ vẫn nguyên vẹn, "
-                               "dữ liệu không bị mất.") from None
+        raise MasterWriteError(T.text("master/replace", path=path, error=exc.strerror or exc)) from None
     backups.prune(path)
     return backup
 

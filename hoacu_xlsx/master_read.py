@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from hoacu_xlsx import master as MS
+from hoacu_xlsx import messages as T
 from hoacu_xlsx.cells import a1, col_index, parse_a1
 from hoacu_xlsx.xlsx_style import format_properties
 
@@ -71,10 +72,8 @@ class MasterState:
 
 
 def _damaged(path: Path, exc: Exception) -> MS.MasterReadError:
-    return MS.MasterReadError(
-        f"Sổ tổng hợp '{path}' bị hỏng, không đọc được ({type(exc).__name__}: {str(exc)[:200]}). Không có gì được "
-        f"ghi và kho dữ liệu không đổi. Hãy lấy bản gần nhất trong '{path.parent / 'ban_cu'}' (đổi tên thành "
-        f"'{path.name}'), hoặc đổi tên tệp hỏng đi rồi chạy lại — kho dữ liệu vẫn giữ các cột của cán bộ TĐKT.")
+    return MS.MasterReadError(T.text("master/damaged", path=path, error=type(exc).__name__, detail=str(exc)[:200],
+                                     backups=path.parent / 'ban_cu', name=path.name))
 
 
 def read_state(path: Path) -> MasterState:
@@ -92,7 +91,7 @@ def read_state(path: Path) -> MasterState:
     except Exception as exc:
         raise _damaged(path, exc) from None
     if not grids:
-        raise _damaged(path, ValueError("không có trang nào"))
+        raise _damaged(path, ValueError(T.reason("master.no_sheets")))
     added: list[str] = []
     unmarked: list[str] = []
     for name, rows in grids.items():
@@ -115,9 +114,8 @@ def read_state(path: Path) -> MasterState:
             state.added_sheets = _added_sheets(path, added, grids)
         except Exception as exc:   # keep at least every value (formulas as their last values)
             state.added_sheets = [_values_only(name, grids[name]) for name in added]
-            state.notices.append(f"Không đọc được định dạng/công thức của trang cán bộ thêm ({', '.join(added)}: "
-                                 f"{type(exc).__name__}); đã chép lại giá trị. Bản đầy đủ nằm trong "
-                                 f"'{path.parent / 'ban_cu'}'.")
+            state.notices.append(T.text("added_sheet_values_only", sheets=', '.join(added), error=type(exc).__name__,
+                                        backups=path.parent / 'ban_cu'))
     return state
 
 
@@ -378,15 +376,14 @@ def check_not_open(path: Path) -> list[str]:
             notices.append(stale)
             continue
         who = _lock_owner(lock)
-        raise MasterOpen(f"{MS.MASTER_OPEN}: thấy tệp khóa ẩn '{lock.name}' cạnh '{path.name}'"
-                         f"{f' (đang mở bởi {who})' if who else ''}. Không có gì được ghi, kho dữ liệu không đổi. "
-                         f"Nếu chắc chắn sổ không còn mở ở máy nào, hãy xóa tệp khóa đó rồi chạy lại.")
+        raise MasterOpen(T.text("master/open_lock", master_open=MS.MASTER_OPEN, lock=lock.name, name=path.name,
+                                owner=T.reason("master.lock_owner", who=who) if who else ''))
     if path.exists() and os.name == "nt":  # pragma: no cover - Windows: Excel holds the file without write share
         try:
             with open(path, "r+b"):
                 pass
         except PermissionError:
-            raise MasterOpen(f"{MS.MASTER_OPEN} ('{path}'). Không có gì được ghi, kho dữ liệu không đổi.") from None
+            raise MasterOpen(T.text("master/open_read", master_open=MS.MASTER_OPEN, path=path)) from None
     return notices
 
 
@@ -396,7 +393,7 @@ def _lock_owner(lock: Path) -> str:
     fields = _lo_lock_fields(lock)
     user = fields[0] or (fields[1] if len(fields) > 1 else "")
     host = fields[2] if len(fields) > 2 else ""
-    return " trên máy ".join(x for x in (user, host) if x)
+    return T.reason("master.on_host").join(x for x in (user, host) if x)
 
 
 def _lo_lock_fields(lock: Path) -> list[str]:
@@ -424,13 +421,12 @@ def _stale(lock: Path) -> str | None:
         fields = _lo_lock_fields(lock)
         host = fields[2] if len(fields) > 2 else ""
         if host and host == socket.gethostname() and not _libreoffice_running():
-            return (f"Bỏ qua tệp khóa cũ '{lock.name}' ({int(age_h)} giờ trước, LibreOffice không còn chạy trên "
-                    "máy này).")
+            return T.text("stale_lock/libreoffice", lock=lock.name, hours=int(age_h))
         return None
     if os.name == "nt":  # pragma: no cover - Windows
         try:
             lock.unlink()
-            return f"Đã xóa tệp khóa cũ của Excel '{lock.name}' ({int(age_h)} giờ trước; Excel không còn mở sổ)."
+            return T.text("stale_lock/excel", lock=lock.name, hours=int(age_h))
         except OSError:
             return None
     return None

@@ -21,6 +21,7 @@ import unicodedata
 from pathlib import Path, PurePosixPath
 from typing import Any, Iterable
 
+from hoacu_xlsx import messages as T
 from hoacu_xlsx import normalize as N
 from hoacu_xlsx import picture as P
 from hoacu_xlsx.catalogue import Catalogue
@@ -268,11 +269,11 @@ def place_copies(pic: P.Picture, master_dir: Path, store: Store) -> list[str]:
                 elif (data := store.archived_bytes(m.archive or "")) is not None:
                     _write(dest, data)
                 else:
-                    notices.append(f"Không chép được tài liệu '{label(m.name)}': bản lưu trong kho bị mất.")
+                    notices.append(T.text("material_copy/lost", name=label(m.name)))
                     m.copy = ""
                     continue
         except OSError as exc:
-            notices.append(f"Không chép được tài liệu '{label(m.name)}' vào '{folder}': {exc.strerror or exc}.")
+            notices.append(T.text("material_copy", name=label(m.name), folder=folder, error=exc.strerror or exc))
             m.copy = ""
             continue
         m.copy = dest.relative_to(master_dir).as_posix()

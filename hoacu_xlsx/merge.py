@@ -20,6 +20,7 @@ from pathlib import Path
 from contextlib import contextmanager
 from typing import Any, Callable, Iterable, Iterator
 
+from hoacu_xlsx import messages as T
 from hoacu_xlsx import picture as P
 from hoacu_xlsx.catalogue import Catalogue
 from hoacu_xlsx.readpool import read_many
@@ -131,8 +132,7 @@ def _run_locked(catalogue: Catalogue, workdir: Path, inbox: Path, now: datetime,
             try:
                 fb = feedback.write_feedback(pic, store, workdir / "feedback")
             except OSError as exc:
-                notices.append(Problem("feedback/", f"Không ghi được thư mục phản hồi: {exc.strerror or exc}.",
-                                       WARNING, "feedback_failed"))
+                notices.append(T.problem("feedback_failed", "feedback/", error=exc.strerror or exc))
         store.begin()
         store.save_outcomes((f.sha256, f.unit_id, f.outcome, f.version, f.errors, f.warnings) for f in pic.files)
         store.commit()
@@ -199,8 +199,7 @@ def _record_inbox(catalogue: Catalogue, store: Store, inbox: Path, now: datetime
         workers read); everything else the scan finds is noted on the way."""
         nonlocal index
         if not inbox.exists():
-            notices.append(Problem(str(inbox), "Không có thư mục inbox/; chỉ dựng lại sổ tổng hợp từ kho dữ liệu.",
-                                   WARNING, "no_inbox"))
+            notices.append(T.problem("no_inbox", str(inbox)))
             return
         if not rescan:
             return
@@ -272,9 +271,7 @@ def _rolled_back_on_failure(store: Store) -> Iterator[None]:
         yield
     except (OSError, sqlite3.Error) as exc:
         store.rollback()
-        raise MergeError(f"Không ghi được kho dữ liệu '{store.root}' ({exc}); ổ đĩa có thể đã đầy hoặc thư mục "
-                         "không cho ghi. Lần gộp này được hủy, không mất dữ liệu đã có; hãy chạy lại sau khi "
-                         "khắc phục.") from None
+        raise MergeError(T.text("merge/store_write", root=store.root, error=exc)) from None
     except BaseException:
         store.rollback()
         raise
@@ -354,15 +351,13 @@ def _officer_and_picture(catalogue: Catalogue, store: Store, state: Any, now: da
     for i, f in enumerate(pic.files):
         typed = extras.overrides.get(f.sha256[:12], "")
         if typed and not parse_when(typed):
-            pic.problems.append(Problem(   # the officer's, not the unit's: not in the unit's feedback
-                SHEET_FILES_NOTE, f"Không hiểu thời điểm nhận '{typed}' cán bộ ghi cho tệp '{f.name}'; ghi dạng "
-                                  "dd/mm/yyyy hh:mm. Chưa áp dụng: cột 'Thời điểm nhận' cho biết thời điểm đang dùng.",
-                WARNING, "bad_override", None, MS.SHEET_FILES,
-                MS.cell_of(file_cols, MS.OFFICER_PREFIX + MS.OVERRIDE_KEY, i), typed))
+            pic.problems.append(T.problem(   # the officer's, not the unit's: not in the unit's feedback
+                "bad_override", SHEET_FILES_NOTE, sheet=MS.SHEET_FILES,
+                cell=MS.cell_of(file_cols, MS.OFFICER_PREFIX + MS.OVERRIDE_KEY, i), value=typed, typed=typed,
+                name=f.name))
     extras.edits = SY.finish_edits(synced, store, pic)
     if extras.edits:
-        msg = (f"Có {len(extras.edits)} chỗ sửa tay trong sổ tổng hợp chưa được áp dụng (sửa ô do công cụ ghi, hoặc "
-               f"thêm dòng tay) — xem trang '{MS.SHEET_EDITS}'; xóa dòng ở đó khi đã xử lý.")
+        msg = T.text("manual_edits", count=len(extras.edits), sheet=MS.SHEET_EDITS)
         pic.problems.append(Problem(MS.SHEET_EDITS, msg, WARNING, "manual_edits", None, MS.SHEET_EDITS))
         notices.append(Problem(MS.SHEET_EDITS, msg, WARNING, "manual_edits"))
     return pic, extras
@@ -405,8 +400,7 @@ def check_files(catalogue: Catalogue, workdir: Path, paths: list[Path]) -> list[
         try:
             data = path.read_bytes()
         except OSError as exc:
-            out.append(FileCheck(path, "", [Problem(name, f"Không mở được tệp: {exc.strerror or exc}.", ERROR,
-                                                    "unreadable")], 0, True))
+            out.append(FileCheck(path, "", [T.problem("unreadable/open", name, error=exc.strerror or exc)], 0, True))
             continue
         fmt, probs = inspect_bytes(data, name)
         if fmt is None or any(p.is_error for p in probs):
@@ -414,8 +408,7 @@ def check_files(catalogue: Catalogue, workdir: Path, paths: list[Path]) -> list[
             continue
         raw, _ = next(read_many([(data, name, None, [])]))
         if "error" in raw:
-            out.append(FileCheck(path, "", probs + [Problem(name, f"Không đọc được tệp: {raw['error']}.", ERROR,
-                                                            "unreadable")], 0, True))
+            out.append(FileCheck(path, "", probs + [T.problem("unreadable/read", name, error=raw['error'])], 0, True))
             continue
         hint = unit_hint_from_filename(name)
         located = locate(raw, catalogue, issued, name, file_unit_hint=hint)

@@ -9,6 +9,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from hoacu_xlsx import messages as T
+
 LOCK_NAME = "merge.lock"
 
 
@@ -32,8 +34,7 @@ class MergeLock:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self.fh = open(self.path, "a+")
         except OSError as exc:
-            raise MergeError(f"Không tạo được tệp khóa '{self.path}': {exc.strerror or exc}. "
-                             "Kiểm tra quyền ghi của thư mục làm việc.") from None
+            raise MergeError(T.text("merge/lock_file", path=self.path, error=exc.strerror or exc)) from None
         try:
             if os.name == "nt":  # pragma: no cover - Windows
                 import msvcrt
@@ -45,8 +46,7 @@ class MergeLock:
                 fcntl.flock(self.fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
             self.fh.close()
-            raise MergeBusy("Đang có phiên gộp khác đang chạy trong thư mục này; hãy đợi phiên đó xong rồi chạy lại.") \
-                from None
+            raise MergeBusy(T.text("merge/busy")) from None
         return self
 
     def __exit__(self, *exc: object) -> None:

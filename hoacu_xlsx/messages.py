@@ -128,6 +128,101 @@ TEXTS: dict[str, tuple[str, str]] = {
     "email_without_workbook": (E, "Thư '{name}' không có tệp đính kèm là sổ đề xuất (Excel/LibreOffice){listed} — đề nghị "
                          "đơn vị gửi lại thư kèm sổ."),
     "bad_email": (E, "Không đọc được thư điện tử '{name}'."),
+    # ---------------------------------------------------------------- intake: what a file is (sniff)
+    "unsupported_format/flat_xml": (E, "Tệp '{name}' là bảng tính dạng XML (Flat ODS hoặc Excel 2003 XML), chưa đọc "
+                                       "được — hãy mở tệp, lưu lại dạng .xlsx hoặc .ods rồi gửi lại."),
+    "unsupported_format/html": (E, "Tệp '{name}' mang đuôi '.{ext}' nhưng thực chất là trang web (HTML) — hãy mở tệp "
+                                   "bằng Excel, lưu lại dạng .xlsx rồi gửi lại."),
+    "refused/fake_extension": (E, "Tệp '{name}' mang đuôi '.{ext}' nhưng không phải sổ Excel/LibreOffice (có thể bị "
+                                  "hỏng hoặc bị đổi đuôi) — đề nghị đơn vị gửi lại."),
+    "macro": (W, "Tệp '{name}' có macro (.xlsm): chỉ đọc giá trị trong ô, macro không bao giờ được chạy."),
+    "wrong_extension": (W, "Tệp '{name}' thực chất là {what} nhưng mang {shown}; vẫn đọc theo nội dung."),
+    "too_large": (E, "Tệp '{name}' quá lớn ({size}, giới hạn {limit}); sổ đề xuất chỉ khoảng vài chục KB — tệp bị từ "
+                     "chối."),
+    "too_large/grew": (E, "Tệp '{name}' quá lớn — tệp bị từ chối."),
+    "empty": (E, "Tệp '{name}' rỗng (0 byte) — có thể tệp đính kèm bị lỗi khi lưu; đề nghị đơn vị gửi lại."),
+    "material": (E, "Tệp '{name}' là tài liệu kinh nghiệm ({fmt}), không phải sổ đề xuất — đặt vào inbox/ để được lưu "
+                    "kèm và liệt kê ở trang 'Tài liệu nhân rộng'."),
+    "container": (E, "Tệp '{name}' là {what}, không phải một sổ đề xuất — hãy đặt vào inbox/ để chương trình tự mở các "
+                     "sổ bên trong."),
+    # ---------------------------------------------------------------- intake: the inbox folder (scan)
+    "zip_traversal": (E, "Tên tệp trong gói '{name}' chứa đường dẫn nguy hiểm ('{member}') — tên này không bao giờ "
+                         "được dùng làm đường dẫn; tệp bị bỏ qua."),
+    "empty_container": (E, "Tệp nén '{name}' không chứa sổ đề xuất nào."),
+    "too_deep": (E, "Tệp '{name}' lồng nhau quá nhiều lớp (tệp nén/thư trong tệp nén/thư) — có thể là tệp 'bom nén'; "
+                    "tệp bị từ chối."),
+    "refused/origin": (E, "Tệp '{name}' bị từ chối: {message}"),
+    "not_regular_file": (E, "'{name}' không phải tệp thông thường (thiết bị, ống dẫn…) nên không được đọc."),
+    "symlink_outside/folder": (E, "Thư mục '{name}' là liên kết (symlink) trỏ ra ngoài thư mục inbox/ nên không được "
+                                  "đọc — hãy chép chính các tệp vào inbox/."),
+    "symlink_outside": (E, "Tệp '{name}' là liên kết (symlink) trỏ ra ngoài thư mục inbox/ nên không được đọc — hãy "
+                           "chép chính tệp vào inbox/."),
+    "unreadable": (E, "Không mở được tệp '{name}': {reason}."),
+    # ---------------------------------------------------------------- merge: each stored file examined (picture_build)
+    "unreadable/read": (E, "Không đọc được tệp: {error}."),
+    "sender_mismatch": (W, "Thư gửi từ {sender}, không phải địa chỉ của {unit} ({email})."),
+    "unit_conflict": (E, "Không rõ tệp của đơn vị nào: theo {how} là sổ của {unit}, nhưng {why} là của {other}. Tệp "
+                         "CHƯA được tính cho đơn vị nào (bản trước của đơn vị vẫn được dùng). Cán bộ TĐKT ghi "
+                         "'{assign} {other_id}' (hoặc {own_id}) hay '{exclude}' vào cột quyết định của tệp này ở trang "
+                         "Nhật ký tệp."),
+    "check_failed": (E, "Không kiểm tra được tệp ({error}: {detail}); đề nghị đơn vị dùng lại sổ gốc và gửi lại."),
+    "bad_verdict": (W, "Quyết định của cán bộ cho tệp '{name}' (mã tệp {file_id}), cột '{header}': {error}. Quyết "
+                       "định này chưa được áp dụng."),
+    # ---------------------------------------------------------------- merge: notices to the officer (merge)
+    "feedback_failed": (W, "Không ghi được thư mục phản hồi: {error}."),
+    "no_inbox": (W, "Không có thư mục inbox/; chỉ dựng lại sổ tổng hợp từ kho dữ liệu."),
+    "bad_override": (W, "Không hiểu thời điểm nhận '{typed}' cán bộ ghi cho tệp '{name}'; ghi dạng dd/mm/yyyy hh:mm. "
+                        "Chưa áp dụng: cột 'Thời điểm nhận' cho biết thời điểm đang dùng."),
+    "manual_edits": (W, "Có {count} chỗ sửa tay trong sổ tổng hợp chưa được áp dụng (sửa ô do công cụ ghi, hoặc thêm "
+                        "dòng tay) — xem trang '{sheet}'; xóa dòng ở đó khi đã xử lý."),
+    "unreadable/open": (E, "Không mở được tệp: {error}."),
+    # ---------------------------------------------------------------- merge: the officer's master read back (master_read)
+    "stale_lock/libreoffice": (W, "Bỏ qua tệp khóa cũ '{lock}' ({hours} giờ trước, LibreOffice không còn chạy trên máy "
+                                  "này)."),
+    "stale_lock/excel": (W, "Đã xóa tệp khóa cũ của Excel '{lock}' ({hours} giờ trước; Excel không còn mở sổ)."),
+    "added_sheet_values_only": (W, "Không đọc được định dạng/công thức của trang cán bộ thêm ({sheets}: {error}); đã "
+                                   "chép lại giá trị. Bản đầy đủ nằm trong '{backups}'."),
+    # ---------------------------------------------------------------- merge: write-ups copied next to the master
+    "material_copy/lost": (W, "Không chép được tài liệu '{name}': bản lưu trong kho bị mất."),
+    "material_copy": (W, "Không chép được tài liệu '{name}' vào '{folder}': {error}."),
+    # ---------------------------------------------------------------- merge: earlier rounds' masters (history)
+    "history_master_unreadable": (W, "Không đọc được sổ tổng hợp năm {year} '{name}' để theo dõi điển hình qua nhiều "
+                                     "năm ({reason}). Các điển hình năm {year} không được đối chiếu; nếu tệp hỏng, hãy "
+                                     "chép lại bản sao lưu của sổ năm đó vào master/."),
+    "history_failed": (W, "Không đối chiếu được điển hình với các năm trước ({error}); sổ tổng hợp năm nay vẫn được "
+                          "ghi đầy đủ."),
+    # ---------------------------------------------------------------- merge: same example as last version (identity)
+    "bad_link": (W, "Mã '{target}' ghi ở cột 'Nối với mã điển hình' của dòng '{name}' (mã {nomination_id}) không phải "
+                    "mã của một điển hình đã rút ở bản trước của {unit} (Mục {item}); chưa nối."),
+    "link_candidates": (W, "Dòng {row} {who} có thể là cùng điển hình với {candidates} ở bản trước, nhưng chưa đủ chắc "
+                           "để tự nối. Nếu đúng, ghi mã cũ vào cột 'Nối với mã điển hình' của dòng mới ở trang Điển "
+                           "hình: quyết định của cán bộ ở dòng cũ sẽ chuyển sang."),
+    "email_date_odd": (W, "Ngày gửi ghi trong thư ({sent}, giờ Việt Nam) {why}; cán bộ có thể sửa ở cột 'Sửa thời "
+                          "điểm nhận' của trang Nhật ký tệp."),
+    # ---------------------------------------------------------------- errors that stop a command (exception texts,
+    # not problems: the part before "/" names the module, never a problem code)
+    "merge/store_write": (E, "Không ghi được kho dữ liệu '{root}' ({error}); ổ đĩa có thể đã đầy hoặc thư mục không "
+                             "cho ghi. Lần gộp này được hủy, không mất dữ liệu đã có; hãy chạy lại sau khi khắc phục."),
+    "merge/lock_file": (E, "Không tạo được tệp khóa '{path}': {error}. Kiểm tra quyền ghi của thư mục làm việc."),
+    "merge/busy": (E, "Đang có phiên gộp khác đang chạy trong thư mục này; hãy đợi phiên đó xong rồi chạy lại."),
+    "master/damaged": (E, "Sổ tổng hợp '{path}' bị hỏng, không đọc được ({error}: {detail}). Không có gì được ghi và "
+                          "kho dữ liệu không đổi. Hãy lấy bản gần nhất trong '{backups}' (đổi tên thành '{name}'), "
+                          "hoặc đổi tên tệp hỏng đi rồi chạy lại — kho dữ liệu vẫn giữ các cột của cán bộ TĐKT."),
+    "master/open_lock": (E, "{master_open}: thấy tệp khóa ẩn '{lock}' cạnh '{name}'{owner}. Không có gì được ghi, kho "
+                            "dữ liệu không đổi. Nếu chắc chắn sổ không còn mở ở máy nào, hãy xóa tệp khóa đó rồi chạy "
+                            "lại."),
+    "master/open_read": (E, "{master_open} ('{path}'). Không có gì được ghi, kho dữ liệu không đổi."),
+    "master/mkdir": (E, "Không tạo được thư mục '{folder}' để ghi sổ tổng hợp ({error}). Kiểm tra quyền ghi hoặc dung "
+                        "lượng ổ đĩa; dữ liệu đã nhận vẫn được giữ trong kho."),
+    "master/write": (E, "Không ghi được sổ tổng hợp vào '{folder}' ({error}). Kiểm tra quyền ghi hoặc dung lượng ổ "
+                        "đĩa; sổ cũ và dữ liệu đã nhận vẫn nguyên vẹn."),
+    "master/write_failed": (E, "Không ghi được sổ tổng hợp vào '{folder}' ({error}). Sổ cũ và dữ liệu đã nhận vẫn "
+                               "nguyên vẹn."),
+    "master/backup": (E, "Không giữ được bản sao sổ cũ vào '{folder}' ({error}); sổ cũ chưa bị thay, dữ liệu không bị "
+                         "mất."),
+    "master/open_write": (E, "{master_open} ('{path}'). Không có gì được ghi; dữ liệu không bị mất."),
+    "master/replace": (E, "Không thay được sổ tổng hợp '{path}' ({error}); sổ cũ vẫn nguyên vẹn, dữ liệu không bị "
+                          "mất."),
 }
 
 REASONS: dict[str, str] = {
@@ -203,12 +298,77 @@ REASONS: dict[str, str] = {
     "xml.bad_ref": "địa chỉ ô bất thường ('{ref}')",
     "xml.part": "phần '{part}'",
     "email.only": " (chỉ có: {names})",
+    # what a file is instead of a workbook (sniff): "Tệp '...' (<what>) không phải sổ đề xuất"
+    "what.csv": "tệp CSV",
+    "what.text": "tệp văn bản",
+    "what.pdf": "tệp PDF",
+    "what.word": "văn bản Word",
+    "what.writer": "văn bản LibreOffice Writer",
+    "what.rtf": "văn bản RTF",
+    "what.image": "tệp ảnh",
+    "what.powerpoint": "tệp PowerPoint",
+    "what.rar": "tệp nén RAR",
+    "what.7z": "tệp nén 7-Zip",
+    "what.html": "trang web (HTML)",
+    "what.xml": "tệp XML",
+    "what.archive": "tệp nén không phải ZIP (RAR/7-Zip/gzip)",
+    "what.this": "tệp này",
+    "what.zip": "tệp nén .zip",
+    "what.email": "thư điện tử",
+    # what a workbook really is, and the extension it wears ("wrong_extension")
+    "format.xlsx": "sổ Excel (.xlsx)",
+    "format.xlsm": "sổ Excel có macro (.xlsm)",
+    "format.xls": "sổ Excel 97–2003 (.xls)",
+    "format.ods": "bảng tính LibreOffice (.ods)",
+    "extension.named": "đuôi '.{ext}'",
+    "extension.none": "không có đuôi",
+    # how a file was identified, and what says it belongs to another unit ("unit_conflict")
+    "how.token": "mã xác nhận ẩn của sổ",
+    "how.meta": "trang ẩn _meta",
+    "how.sheet": "tên ghi trong sổ",
+    "how.filename": "tên tệp",
+    "how.book": "sổ",
+    "conflict.filename": "tên tệp '{name}'",
+    "conflict.sender": "người gửi thư {sender}",
+    "conflict.sheet_unit": "ô 'Đơn vị:' trong sổ ghi '{name}'",
+    # why an email's Date is odd ("email_date_odd")
+    "email_date.late": ("muộn hơn lúc tệp đến ({first}); có thể đồng hồ máy người gửi bị sai. Không dùng ngày này: "
+                        "thời điểm nhận lấy theo {source}"),
+    "email_date.early": ("sớm hơn lúc tệp đến ({first}) quá 2 ngày: thư lưu vào inbox/ muộn, hoặc đồng hồ máy người "
+                         "gửi sai. Thời điểm nhận lấy theo ngày gửi thư"),
+    # why an earlier round's master could not be read ("history_master_unreadable")
+    "history.damaged": "tệp hỏng hoặc không phải sổ .xlsx",
+    "history.no_sheet": "không có trang '{sheet}'",
+    "history.sheet_broken": "trang '{sheet}' bị hỏng",
+    "history.no_header": "không thấy dòng tiêu đề có cột '{label}'",
+    "history.missing_columns": "thiếu cột {columns}",
+    "history.name_column": "tên",
+    # a nomination named in "link_candidates", and what joins several
+    "link.who": "'{name}' (mã {nomination_id}, năm sinh {born}, tệp {file} dòng {row})",
+    "link.or": "; hoặc ",
+    # why the officer's verdict on a file is not understood (verdicts.VerdictError, shown in "bad_verdict")
+    "verdict.unclear": "không hiểu '{text}'; chỉ ghi '{exclude}' hoặc '{assign} <mã đơn vị>'",
+    "verdict.unknown_unit": ("không có đơn vị '{target}' trong danh mục; ghi mã đơn vị như ở trang Đơn vị (ví dụ "
+                             "'{assign} {example}')"),
+    "verdict.no_unit": "chưa ghi đơn vị sau '{assign}'",
+    # the officer's master (master, master_read)
+    "master.open": "Sổ tổng hợp đang mở trong Excel/LibreOffice — hãy đóng rồi chạy lại",
+    "master.no_sheets": "không có trang nào",
+    "master.lock_owner": " (đang mở bởi {who})",
+    "master.on_host": " trên máy ",
+    # where a problem about a file sits in the master's file log
+    "where.file_id": "Mã tệp {file_id}",
+    # why the system refused to open an inbox file ("unreadable")
+    "os.denied": "không có quyền đọc tệp (hãy kiểm tra quyền của thư mục inbox/)",
+    "os.gone": "tệp đã bị xóa hoặc đổi tên trong lúc đọc",
+    "os.loop": "tệp là liên kết (symlink) lặp vòng",
+    "os.busy": "tệp đang bị chương trình khác khóa",
+    "os.other": "lỗi hệ điều hành khi đọc tệp (ổ đĩa hoặc quyền truy cập)",
 }
 
 STILL_LOCAL: tuple[str, ...] = (
-    # modules that still write their own problem texts (to move here later)
-    "merge.py", "picture_build.py", "master.py", "master_read.py", "master_sync.py", "identity.py", "verdicts.py", "history.py",
-    "catalogue.py", "catalogue_book.py", "catalogue_changes.py", "intake/scan.py", "intake/sniff.py",
+    # modules that still write their own problem texts: the officer's catalogue checks, collected pyxform-style
+    "catalogue.py", "catalogue_book.py", "catalogue_changes.py",
 )
 
 
@@ -236,9 +396,10 @@ def severity_of(key: str) -> str:
 
 
 def problem(key: str, file: str, *, severity: str | None = None, unit_id: str | None = None,
-            sheet: str | None = None, cell: str | None = None, value: Any = None, **fields: Any) -> Problem:
+            sheet: str | None = None, cell: str | None = None, value: Any = None, sha256: str | None = None,
+            **fields: Any) -> Problem:
     """A :class:`Problem` worded by ``key``: ``{file}`` and ``{sheet}`` are filled too when the template names them."""
     sev, template = TEXTS[key]
     msg = template.format(**{"file": file, "sheet": sheet, **fields})
     return Problem(file, msg, severity or sev, code_of(key), unit_id, sheet, cell,
-                   None if value is None else str(value))
+                   None if value is None else str(value), sha256)

@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from hoacu_xlsx import fields as F
+from hoacu_xlsx import messages as T
 from hoacu_xlsx import picture as P
 from hoacu_xlsx.catalogue import Catalogue
 from hoacu_xlsx.clock import EMAIL_DATE_SLACK, is_late, parse_when, to_vn
@@ -65,7 +66,7 @@ def examine(rec: FileRecord, catalogue: Catalogue, issued: dict[str, str],
                            "rejected": True, "unidentified": False, "conflict": []}
     if raw.get("rejected") or raw.get("error") or "sheets" not in raw:
         if raw.get("error"):
-            probs.append(Problem(rec.name, f"Không đọc được tệp: {raw['error']}.", ERROR, "unreadable"))
+            probs.append(T.problem("unreadable/read", rec.name, error=raw['error']))
         out["problems"] = [p.to_dict() for p in probs]
         return out
     hint = unit_hint_from_filename(rec.name)
@@ -86,8 +87,7 @@ def examine(rec: FileRecord, catalogue: Catalogue, issued: dict[str, str],
     return out
 
 
-_HOW = {"token": "mã xác nhận ẩn của sổ", "meta": "trang ẩn _meta", "sheet": "tên ghi trong sổ",
-        "filename": "tên tệp"}
+_HOW = {"token": "how.token", "meta": "how.meta", "sheet": "how.sheet", "filename": "how.filename"}   # REASONS
 
 
 def unit_conflicts(rec: FileRecord, located: Any, catalogue: Catalogue, hint: str | None,
@@ -96,25 +96,24 @@ def unit_conflicts(rec: FileRecord, located: Any, catalogue: Catalogue, hint: st
     unit = located.unit
     others: list[tuple[str, str]] = []          # (unit id, what says so)
     if hint and catalogue.unit(hint) and hint != unit.id:
-        others.append((hint, f"tên tệp '{rec.name.rsplit(' › ', 1)[-1]}'"))
+        others.append((hint, T.reason("conflict.filename", name=rec.name.rsplit(' › ', 1)[-1])))
     if rec.sender:
         owners = [u.id for u in catalogue.units_by_email(rec.sender)]
         if owners and unit.id not in owners:
-            others.append((owners[0], f"người gửi thư {rec.sender}"))
+            others.append((owners[0], T.reason("conflict.sender", sender=rec.sender)))
         elif not owners and unit.email:
-            probs.append(Problem(rec.name, f"Thư gửi từ {rec.sender}, không phải địa chỉ của {unit.name} "
-                                           f"({unit.email.strip().lower()}).", WARNING, "sender_mismatch", unit.id))
+            probs.append(T.problem("sender_mismatch", rec.name, unit_id=unit.id, sender=rec.sender, unit=unit.name,
+                                   email=unit.email.strip().lower()))
     sheet_unit = catalogue.unit_by_name(located.sheet_unit_name) if located.sheet_unit_name else None
     if sheet_unit is not None and sheet_unit.id != unit.id:
-        others.append((sheet_unit.id, f"ô 'Đơn vị:' trong sổ ghi '{located.sheet_unit_name}'"))
+        others.append((sheet_unit.id, T.reason("conflict.sheet_unit", name=located.sheet_unit_name)))
     for other_id, why in others:
         other = catalogue.unit(other_id)
-        probs.append(Problem(
-            rec.name, f"Không rõ tệp của đơn vị nào: theo {_HOW.get(located.identified_by or '', 'sổ')} là sổ của "
-                      f"{unit.name}, nhưng {why} là của {other.name}. Tệp CHƯA được tính cho đơn vị nào (bản trước "
-                      f"của đơn vị vẫn được dùng). Cán bộ TĐKT ghi '{F.FILE_VERDICT_ASSIGN} {other.id}' (hoặc "
-                      f"{unit.id}) hay '{F.FILE_VERDICT_EXCLUDE}' vào cột quyết định của tệp này ở trang "
-                      "Nhật ký tệp.", ERROR, "unit_conflict", unit.id, value=other.id))
+        probs.append(T.problem(
+            "unit_conflict", rec.name, unit_id=unit.id, value=other.id,
+            how=T.reason(_HOW.get(located.identified_by or '', "how.book")), unit=unit.name, why=why,
+            other=other.name, assign=F.FILE_VERDICT_ASSIGN, other_id=other.id, own_id=unit.id,
+            exclude=F.FILE_VERDICT_EXCLUDE))
     return sorted({o for o, _ in others})
 
 
@@ -124,8 +123,7 @@ def examine_safe(rec: FileRecord, catalogue: Catalogue, issued: dict[str, str],
     try:
         return examine(rec, catalogue, issued, force_unit)
     except Exception as exc:
-        prob = Problem(rec.name, f"Không kiểm tra được tệp ({type(exc).__name__}: {str(exc)[:150]}); đề nghị đơn vị "
-                                 "dùng lại sổ gốc và gửi lại.", ERROR, "check_failed")
+        prob = T.problem("check_failed", rec.name, error=type(exc).__name__, detail=str(exc)[:150])
         return {"unit_id": None, "identified_by": None, "tables": [], "nominations": [], "rejected": True,
                 "unidentified": True, "conflict": [], "problems": [prob.to_dict()]}
 
@@ -269,10 +267,10 @@ def _verdict(rec: FileRecord, verdicts: dict[str, dict[str, str]], catalogue: Ca
     try:
         return V.parse(entry.verdict, catalogue)
     except V.VerdictError as exc:
-        notices.append(Problem(SHEET_FILES, f"Quyết định của cán bộ cho tệp '{rec.name}' (mã tệp {rec.sha256[:12]}), "
-                                            f"cột '{VERDICT_HEADER}': {exc}. Quyết định này chưa được áp dụng.",
-                               WARNING, "bad_verdict", None, SHEET_FILES, f"Mã tệp {rec.sha256[:12]}", entry.verdict,
-                               rec.sha256))
+        notices.append(T.problem("bad_verdict", SHEET_FILES, sheet=SHEET_FILES,
+                                 cell=T.reason("where.file_id", file_id=rec.sha256[:12]), value=entry.verdict,
+                                 sha256=rec.sha256, name=rec.name, file_id=rec.sha256[:12], header=VERDICT_HEADER,
+                                 error=exc))
         return None
 
 
@@ -381,18 +379,16 @@ def _received(rec: FileRecord, overrides: dict[str, str], now: datetime
     received = first
     if rec.email_date and (sent := parse_when(rec.email_date)):
         if sent > first:
-            why = (f"muộn hơn lúc tệp đến ({P.format_dt(first)}); có thể đồng hồ máy người gửi bị sai. Không dùng "
-                   f"ngày này: thời điểm nhận lấy theo {label}")
+            why = T.reason("email_date.late", first=P.format_dt(first), source=label)
             label += " (ngày gửi thư bất thường)"
         else:
             received, label = sent, P.SOURCE_EMAIL
-            why = (f"sớm hơn lúc tệp đến ({P.format_dt(first)}) quá 2 ngày: thư lưu vào inbox/ muộn, hoặc đồng hồ "
-                   "máy người gửi sai. Thời điểm nhận lấy theo ngày gửi thư") if sent < first - EMAIL_DATE_SLACK else ""
+            why = T.reason("email_date.early",
+                           first=P.format_dt(first)) if sent < first - EMAIL_DATE_SLACK else ""
             label += " — cần kiểm tra" if why else ""
         if why:
-            probs.append(Problem(rec.name, f"Ngày gửi ghi trong thư ({P.format_dt(sent)}, giờ Việt Nam) {why}; cán bộ "
-                                           "có thể sửa ở cột 'Sửa thời điểm nhận' của trang Nhật ký tệp.", WARNING,
-                                 "email_date_odd", value=P.format_dt(sent), sha256=rec.sha256))
+            probs.append(T.problem("email_date_odd", rec.name, value=P.format_dt(sent), sha256=rec.sha256,
+                                   sent=P.format_dt(sent), why=why))
     if received > now:
         received, label = now, label + " — sau ngày đang xem, coi như nhận hôm đó"
     return first, received, label, probs

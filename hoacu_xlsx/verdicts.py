@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 
 from hoacu_xlsx import fields as F
+from hoacu_xlsx import messages as T
 from hoacu_xlsx.catalogue import Catalogue
 from hoacu_xlsx.normalize import fold_key
 
@@ -41,12 +42,12 @@ def parse(text: str, catalogue: Catalogue) -> Verdict | None:
         return Verdict(EXCLUDE)
     m = _ASSIGN.match(folded)
     if not m:
-        raise VerdictError(f"không hiểu '{text.strip()}'; chỉ ghi '{F.FILE_VERDICT_EXCLUDE}' hoặc "
-                           f"'{F.FILE_VERDICT_ASSIGN} <mã đơn vị>'")
+        raise VerdictError(T.reason("verdict.unclear", text=text.strip(), exclude=F.FILE_VERDICT_EXCLUDE,
+                                    assign=F.FILE_VERDICT_ASSIGN))
     target = m.group(1).strip(" .")
     for unit in catalogue.units:
         if target in (fold_key(unit.id), fold_key(unit.name)):
             return Verdict(ASSIGN, unit.id)
-    raise VerdictError(f"không có đơn vị '{target}' trong danh mục; ghi mã đơn vị như ở trang Đơn vị "
-                       f"(ví dụ '{F.FILE_VERDICT_ASSIGN} {catalogue.units[0].id}')" if target else
-                       f"chưa ghi đơn vị sau '{F.FILE_VERDICT_ASSIGN}'")
+    raise VerdictError(T.reason("verdict.unknown_unit", target=target, assign=F.FILE_VERDICT_ASSIGN,
+                                example=catalogue.units[0].id) if target else
+                       T.reason("verdict.no_unit", assign=F.FILE_VERDICT_ASSIGN))

@@ -15,9 +15,10 @@ from datetime import datetime
 from pathlib import Path, PurePosixPath
 from typing import Any, Callable, Iterable, Iterator
 
+from hoacu_xlsx import messages as T
 from hoacu_xlsx.intake.email_parts import from_email
 from hoacu_xlsx.intake.incoming import (MATERIAL, SEP, WORKBOOK, Ctx, Incoming, Pool, Refused, StopOrigin, ignored,
-                                        label, megabytes, rejected, sha256_hex)
+                                        label, megabytes, refusal, rejected, sha256_hex)
 from hoacu_xlsx.intake.limits import Limits
 from hoacu_xlsx.intake.sniff import inspect
 from hoacu_xlsx.intake.zipparts import inflate, member_name, open_zip, safe_member
@@ -31,8 +32,7 @@ def _member(zf, info, mname: str, name: str, depth: int, ctx: Ctx) -> Iterator[I
     display = f"{name}{SEP}{mname}"
     if not safe_member(mname):
         yield rejected(display, ctx, info.filename.encode("utf-8", "replace"),
-                       f"Tên tệp trong gói '{label(name)}' chứa đường dẫn nguy hiểm ('{mname}') — tên này không bao "
-                       "giờ được dùng làm đường dẫn; tệp bị bỏ qua.", "zip_traversal")
+                       T.text("zip_traversal", name=label(name), member=mname), "zip_traversal")
         return
     try:
         member = inflate(zf, info, display, ctx, cap=ctx.limits.max_file_bytes)
@@ -56,7 +56,7 @@ def _from_zip(data: bytes, name: str, depth: int, ctx: Ctx) -> Iterator[Incoming
         found = True
         yield from _member(zf, info, mname, name, depth, ctx)
     if not found:
-        yield rejected(name, ctx, data, f"Tệp nén '{label(name)}' không chứa sổ đề xuất nào.", "empty_container")
+        yield rejected(name, ctx, data, T.text("empty_container", name=label(name)), "empty_container")
 
 
 def classify(data: bytes, name: str, depth: int, ctx: Ctx) -> Iterator[Incoming]:
@@ -73,8 +73,7 @@ def classify(data: bytes, name: str, depth: int, ctx: Ctx) -> Iterator[Incoming]
         yield Incoming(name, ctx.origin, data, fmt, sha256_hex(data), ctx.received_at, ctx.sender, probs, kind)
         return
     if depth >= ctx.limits.max_depth:
-        raise StopOrigin(f"Tệp '{label(name)}' lồng nhau quá nhiều lớp (tệp nén/thư trong tệp nén/thư) — có thể "
-                         "là tệp 'bom nén'; tệp bị từ chối.", "too_deep")
+        raise refusal("too_deep", name, stop=True)
     if kind == "zip":
         yield from _from_zip(data, name, depth, ctx)
     else:
@@ -89,7 +88,7 @@ def _from_origin(data: bytes, rel: str, limits: Limits) -> Iterator[Incoming]:
     except Refused as exc:
         msg = exc.message if exc.message.endswith(".") else exc.message + "."
         if f"'{PurePosixPath(rel).name}'" not in msg:     # the refusal named an inner file: name the inbox file too
-            msg = f"Tệp '{PurePosixPath(rel).name}' bị từ chối: {msg[:1].lower()}{msg[1:]}"
+            msg = T.text("refused/origin", name=PurePosixPath(rel).name, message=f"{msg[:1].lower()}{msg[1:]}")
         yield rejected(rel, ctx, data, msg, exc.code)
 
 
@@ -113,17 +112,15 @@ def _read_file(path: Path, rel: str, limits: Limits) -> tuple[bytes, tuple[int, 
     try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
-            raise Refused(f"'{rel}' không phải tệp thông thường (thiết bị, ống dẫn…) nên không được đọc.",
-                          "not_regular_file")
+            raise Refused(T.text("not_regular_file", name=rel), "not_regular_file")
         if st.st_size > limits.max_file_bytes:
-            raise Refused(f"Tệp '{PurePosixPath(rel).name}' quá lớn ({megabytes(st.st_size)}, giới hạn "
-                          f"{megabytes(limits.max_file_bytes)}); sổ đề xuất chỉ khoảng vài chục KB — tệp bị từ chối.",
-                          "too_large")
+            raise Refused(T.text("too_large", name=PurePosixPath(rel).name, size=megabytes(st.st_size),
+                                 limit=megabytes(limits.max_file_bytes)), "too_large")
         chunks, total = [], 0
         while b := os.read(fd, 1 << 20):
             total += len(b)
             if total > limits.max_file_bytes:     # grew while being read
-                raise Refused(f"Tệp '{PurePosixPath(rel).name}' quá lớn — tệp bị từ chối.", "too_large")
+                raise Refused(T.text("too_large/grew", name=PurePosixPath(rel).name), "too_large")
             chunks.append(b)
         return b"".join(chunks), stat_key(st)
     finally:
@@ -133,14 +130,14 @@ def _read_file(path: Path, rel: str, limits: Limits) -> tuple[bytes, tuple[int, 
 def os_reason(exc: OSError) -> str:
     """Why the system refused to open a file, in Vietnamese (the system's English text never shown)."""
     if exc.errno in (errno.EACCES, errno.EPERM):
-        return "không có quyền đọc tệp (hãy kiểm tra quyền của thư mục inbox/)"
+        return T.reason("os.denied")
     if exc.errno == errno.ENOENT:
-        return "tệp đã bị xóa hoặc đổi tên trong lúc đọc"
+        return T.reason("os.gone")
     if exc.errno == errno.ELOOP:
-        return "tệp là liên kết (symlink) lặp vòng"
+        return T.reason("os.loop")
     if exc.errno in (errno.EBUSY, errno.ETXTBSY):
-        return "tệp đang bị chương trình khác khóa"
-    return "lỗi hệ điều hành khi đọc tệp (ổ đĩa hoặc quyền truy cập)"
+        return T.reason("os.busy")
+    return T.reason("os.other")
 
 
 def _inside(root: Path, target: Path) -> bool:
@@ -158,8 +155,7 @@ def _linked_dirs(root: Path, d: Path, dirnames: list[str], limits: Limits) -> It
             dirnames.remove(dn)      # its files are either outside or seen at their real place
             rel = p.relative_to(root).as_posix()
             if not _inside(root, p.resolve()):
-                yield rejected(rel, Ctx(rel, limits, Pool(0)), b"", f"Thư mục '{rel}' là liên kết (symlink) trỏ ra "
-                               "ngoài thư mục inbox/ nên không được đọc — hãy chép chính các tệp vào inbox/.",
+                yield rejected(rel, Ctx(rel, limits, Pool(0)), b"", T.text("symlink_outside/folder", name=rel),
                                "symlink_outside")
 
 
@@ -190,8 +186,7 @@ def _one_file(root: Path, p: Path, limits: Limits, known: set[str] | None,
     if p.is_symlink():
         target = p.resolve()
         if not _inside(root, target):
-            yield rejected(rel, ctx, b"", f"Tệp '{p.name}' là liên kết (symlink) trỏ ra ngoài thư mục inbox/ nên "
-                           "không được đọc — hãy chép chính tệp vào inbox/.", "symlink_outside")
+            yield rejected(rel, ctx, b"", T.text("symlink_outside", name=p.name), "symlink_outside")
             return
         p = target
     if (same := _remembered(p, rel, known, known_stats)) is not None:
@@ -203,7 +198,7 @@ def _one_file(root: Path, p: Path, limits: Limits, known: set[str] | None,
         yield rejected(rel, ctx, b"", exc.message, exc.code)
         return
     except OSError as exc:
-        yield rejected(rel, ctx, b"", f"Không mở được tệp '{PurePosixPath(rel).name}': {os_reason(exc)}.",
+        yield rejected(rel, ctx, b"", T.text("unreadable", name=PurePosixPath(rel).name, reason=os_reason(exc)),
                        "unreadable")
         return
     if known and (sha := sha256_hex(data)) in known:

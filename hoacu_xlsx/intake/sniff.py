@@ -5,13 +5,14 @@ from __future__ import annotations
 import re
 from pathlib import PurePosixPath
 
+from hoacu_xlsx import messages as T
 from hoacu_xlsx.intake.incoming import (MATERIAL, MATERIAL_FORMATS, WORKBOOK, Ctx, Pool, Refused, label, megabytes,
-                                        not_workbook)
+                                        not_workbook, refusal)
 from hoacu_xlsx.intake.limits import Limits
 from hoacu_xlsx.intake.ole import SIGNATURE as _OLE
 from hoacu_xlsx.intake.ole import inspect_ole
 from hoacu_xlsx.intake.zipparts import inspect_zip
-from hoacu_xlsx.problems import ERROR, WARNING, Problem
+from hoacu_xlsx.problems import ERROR, Problem
 
 _EMAIL_HEAD = re.compile(rb"(?i)(from|received|return-path|mime-version|date|subject|to|message-id|delivered-to|"
                          rb"x-[\w-]+|reply-to|cc|content-type|thread-topic|dkim-signature|arc-[\w-]+):")
@@ -59,16 +60,13 @@ def extension(name: str) -> str:
     return PurePosixPath(label(name).replace("\\", "/")).suffix.lower().lstrip(".")
 
 
-_NOT_WORKBOOK = {"csv": "tệp CSV", "tsv": "tệp CSV", "txt": "tệp văn bản", "pdf": "tệp PDF", "doc": "văn bản Word",
-                 "docx": "văn bản Word", "docm": "văn bản Word", "odt": "văn bản LibreOffice Writer",
-                 "rtf": "văn bản RTF", "jpg": "tệp ảnh", "jpeg": "tệp ảnh", "png": "tệp ảnh", "gif": "tệp ảnh",
-                 "bmp": "tệp ảnh", "tif": "tệp ảnh", "tiff": "tệp ảnh", "heic": "tệp ảnh", "webp": "tệp ảnh",
-                 "ppt": "tệp PowerPoint", "pptx": "tệp PowerPoint", "rar": "tệp nén RAR", "7z": "tệp nén 7-Zip",
-                 "html": "trang web (HTML)", "htm": "trang web (HTML)", "xml": "tệp XML"}
-_KIND_WHAT = {"pdf": "tệp PDF", "image": "tệp ảnh", "rtf": "văn bản RTF", "html": "trang web (HTML)",
-              "archive": "tệp nén không phải ZIP (RAR/7-Zip/gzip)"}
-_DESC = {"xlsx": "sổ Excel (.xlsx)", "xlsm": "sổ Excel có macro (.xlsm)", "xls": "sổ Excel 97–2003 (.xls)",
-         "ods": "bảng tính LibreOffice (.ods)"}
+# what a file is instead of a workbook, by its extension or its sniffed kind: messages.REASONS["what.<key>"]
+_NOT_WORKBOOK = {"csv": "csv", "tsv": "csv", "txt": "text", "pdf": "pdf", "doc": "word", "docx": "word", "docm": "word",
+                 "odt": "writer", "rtf": "rtf", "jpg": "image", "jpeg": "image", "png": "image", "gif": "image",
+                 "bmp": "image", "tif": "image", "tiff": "image", "heic": "image", "webp": "image",
+                 "ppt": "powerpoint", "pptx": "powerpoint", "rar": "rar", "7z": "7z", "html": "html", "htm": "html",
+                 "xml": "xml"}
+_KIND_WHAT = {"pdf": "pdf", "image": "image", "rtf": "rtf", "html": "html", "archive": "archive"}
 _EXT_OK = {"xlsx": ("xlsx", "xltx"), "xlsm": ("xlsm", "xltm"), "xls": ("xls", "xlt"), "ods": ("ods", "ots")}
 
 
@@ -77,27 +75,22 @@ def _refuse_other(data: bytes, name: str, kind: str) -> Refused:
     ext = extension(name)
     if kind == "xml" and (b"opendocument" in data[:4096] or b"urn:schemas-microsoft-com:office:spreadsheet"
                           in data[:4096]):
-        return Refused(f"Tệp '{label(name)}' là bảng tính dạng XML (Flat ODS hoặc Excel 2003 XML), chưa đọc được — hãy "
-                       "mở tệp, lưu lại dạng .xlsx hoặc .ods rồi gửi lại.", "unsupported_format")
+        return refusal("unsupported_format/flat_xml", name)
     if kind == "html" and ext in ("xls", "xlsx"):
-        return Refused(f"Tệp '{label(name)}' mang đuôi '.{ext}' nhưng thực chất là trang web (HTML) — hãy mở tệp bằng "
-                       "Excel, lưu lại dạng .xlsx rồi gửi lại.", "unsupported_format")
+        return refusal("unsupported_format/html", name, ext=ext)
     if ext in ("xlsx", "xlsm", "xls", "ods", "xltx", "xlt", "ots") and kind in ("text", "other", "xml"):
-        return Refused(f"Tệp '{label(name)}' mang đuôi '.{ext}' nhưng không phải sổ Excel/LibreOffice (có thể bị hỏng "
-                       "hoặc bị đổi đuôi) — đề nghị đơn vị gửi lại.")
-    return not_workbook(name, _KIND_WHAT.get(kind) or _NOT_WORKBOOK.get(ext) or "tệp này")
+        return refusal("refused/fake_extension", name, ext=ext)
+    return not_workbook(name, T.reason("what." + (_KIND_WHAT.get(kind) or _NOT_WORKBOOK.get(ext) or "this")))
 
 
 def _warnings(name: str, fmt: str) -> list[Problem]:
     """A macro workbook, or a workbook whose extension says something else."""
     ext, out = extension(name), []
     if fmt == "xlsm":
-        out.append(Problem(name, f"Tệp '{label(name)}' có macro (.xlsm): chỉ đọc giá trị trong ô, macro không bao "
-                                 "giờ được chạy.", WARNING, "macro"))
+        out.append(T.problem("macro", name, name=label(name)))
     if ext not in _EXT_OK[fmt] + (("xlsx",) if fmt == "xlsm" else ()):
-        shown = f"đuôi '.{ext}'" if ext else "không có đuôi"
-        out.append(Problem(name, f"Tệp '{label(name)}' thực chất là {_DESC[fmt]} nhưng mang {shown}; vẫn đọc theo nội "
-                                 "dung.", WARNING, "wrong_extension"))
+        shown = T.reason("extension.named", ext=ext) if ext else T.reason("extension.none")
+        out.append(T.problem("wrong_extension", name, name=label(name), what=T.reason("format." + fmt), shown=shown))
     return out
 
 
@@ -105,12 +98,10 @@ def inspect(data: bytes, name: str, ctx: Ctx) -> tuple[str, str | None, list[Pro
     """(kind, fmt, warnings): kind is 'workbook', 'material', 'zip' or 'email'; raises Refused for a refused file."""
     lim = ctx.limits
     if len(data) > lim.max_file_bytes:
-        raise Refused(f"Tệp '{label(name)}' quá lớn ({megabytes(len(data))}, giới hạn {megabytes(lim.max_file_bytes)}); "
-                      "sổ đề xuất chỉ khoảng vài chục KB — tệp bị từ chối.", "too_large")
+        raise refusal("too_large", name, size=megabytes(len(data)), limit=megabytes(lim.max_file_bytes))
     kind = sniff(data)
     if kind == "empty":
-        raise Refused(f"Tệp '{label(name)}' rỗng (0 byte) — có thể tệp đính kèm bị lỗi khi lưu; đề nghị đơn vị gửi "
-                      "lại.", "empty")
+        raise refusal("empty", name)
     if kind == "ole":
         fmt = inspect_ole(data, name, lim)
     elif kind == "zip":
@@ -149,11 +140,8 @@ def inspect_bytes(data: bytes, name: str, limits: Limits = Limits()) -> tuple[st
     except Refused as exc:
         return None, [Problem(name, exc.message, ERROR, exc.code)]
     if kind == MATERIAL:
-        return None, [Problem(name, f"Tệp '{label(name)}' là tài liệu kinh nghiệm ({fmt}), không phải sổ đề xuất — "
-                                    "đặt vào inbox/ để được lưu kèm và liệt kê ở trang 'Tài liệu nhân rộng'.", ERROR,
-                              "material")]
+        return None, [T.problem("material", name, name=label(name), fmt=fmt)]
     if kind != WORKBOOK:
-        what = "tệp nén .zip" if kind == "zip" else "thư điện tử"
-        return None, [Problem(name, f"Tệp '{label(name)}' là {what}, không phải một sổ đề xuất — hãy đặt vào inbox/ "
-                                    "để chương trình tự mở các sổ bên trong.", ERROR, "container")]
+        what = T.reason("what.zip" if kind == "zip" else "what.email")
+        return None, [T.problem("container", name, name=label(name), what=what)]
     return fmt, probs
