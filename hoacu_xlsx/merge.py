@@ -25,7 +25,7 @@ from hoacu_xlsx import picture as P
 from hoacu_xlsx.catalogue import Catalogue
 from hoacu_xlsx.readpool import read_many
 from hoacu_xlsx.clock import from_timestamp, now_vn, parse_when
-from hoacu_xlsx.problems import ERROR, WARNING, Problem
+from hoacu_xlsx.problems import WARNING, Problem
 from hoacu_xlsx.merge_lock import MergeBusy, MergeError, MergeLock
 from hoacu_xlsx.picture_build import unit_conflicts, build_picture, catalogue_fingerprint
 from hoacu_xlsx.store import STORE_DIR, FileRecord, Store

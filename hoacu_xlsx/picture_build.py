@@ -21,7 +21,7 @@ from hoacu_xlsx import messages as T
 from hoacu_xlsx import picture as P
 from hoacu_xlsx.catalogue import Catalogue
 from hoacu_xlsx.clock import EMAIL_DATE_SLACK, is_late, parse_when, to_vn
-from hoacu_xlsx.problems import ERROR, WARNING, Problem
+from hoacu_xlsx.problems import Problem
 from hoacu_xlsx.store import FileRecord, Store, unpack
 
 
