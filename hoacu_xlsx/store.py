@@ -180,6 +180,7 @@ class Store:
         self.root = root
         self.conn = conn
         self._unsynced: list[Path] = []   # archive copies not yet forced to disk (see sync_archive)
+        self._folders: set[Path] = set()  # archive folders known to exist (one mkdir each, not one per file)
 
     @classmethod
     def open(cls, workdir: Path) -> "Store":
@@ -317,7 +318,9 @@ class Store:
         except OSError:
             whole = False
         if not whole:
-            dest.parent.mkdir(parents=True, exist_ok=True)
+            if dest.parent not in self._folders:
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                self._folders.add(dest.parent)
             if sync:   # complete and on disk before it gets its name and before the ledger pointing to it commits
                 write_bytes(dest, data)
             else:      # complete before it gets its name; forced to disk by sync_archive() before the commit
