@@ -173,7 +173,8 @@ def floor_generate(template_file: Path, units: list[C.Unit], out: Path) -> None:
 
 
 def peak_rss_of_merge(workdir: Path, catalogue_json: Path) -> float:
-    """Peak RSS (MB) of a full merge in a fresh child process: the largest of it and its reading workers.
+    """Peak RSS (MB) of a full merge in a fresh child process: its RSS and its reading workers' summed
+    (pages the workers share with it are counted twice: an upper bound).
 
     Sampled with psutil every 20 ms: Linux carries a process's ru_maxrss over fork and exec, so a
     child of this (by now large) benchmark process would otherwise report this process's size.
@@ -192,7 +193,7 @@ def peak_rss_of_merge(workdir: Path, catalogue_json: Path) -> float:
     while proc.poll() is None:
         try:
             procs = [ps, *ps.children(recursive=True)]
-            peak = max([peak] + [p.memory_info().rss for p in procs])
+            peak = max(peak, sum(p.memory_info().rss for p in procs))
         except psutil.Error:
             pass
         time.sleep(0.02)
