@@ -186,10 +186,13 @@ class Linker:
 def entries(catalogue: Catalogue, store: Store, files: list[P.FileEntry], nominations: list[P.NominationRow],
             now: Any) -> list[P.MaterialEntry]:
     """Every stored material, linked to what this round's picture holds."""
+    stored = list(store.materials())
+    if not stored:
+        return []       # the linker indexes every unit and nomination: not for nothing
     seen = store.sightings()
     linker = Linker(catalogue, files, nominations)
     out = []
-    for rec in store.materials():
+    for rec in stored:
         received = parse_when(rec.email_date or "") or parse_when(rec.first_seen) or now
         m = P.MaterialEntry(rec.sha256, rec.name, rec.origin, rec.fmt, rec.size or 0, min(received, now), rec.sender,
                             rec.archive, [n for n in seen.get(rec.sha256, []) if n != rec.name], copy=rec.copy or "")
