@@ -173,71 +173,71 @@ def _master_as_written(workdir: Path, mpath: Path) -> bool:
         return False
 
 
+class _InboxScan:
+    """What one pass over inbox/ finds, sorted as the scan goes: new workbooks to read (handed out as reading
+    jobs, in order), refusals, materials, every sighting and email date, and the inbox index to save."""
+
+    def __init__(self, known: dict[str, int | None], reader_version: int) -> None:
+        self.known, self.reader_version = known, reader_version
+        self.fresh: list[Any] = []              # new workbooks read (their bytes freed once stored)
+        self.waiting: deque[Any] = deque()      # handed to the readers, in order, not yet stored
+        self.rejected: list[Any] = []
+        self.materials: list[Any] = []
+        self.sightings: list[tuple[str, str]] = []
+        self.email_info: list[tuple[str, str | None, str | None]] = []
+        self.mtimes: dict[str, float] = {}
+        self.index: dict[str, tuple[tuple[int, ...], list[tuple[Any, ...]]]] | None = None
+
+    def jobs(self, inbox: Path, known_stats: Any, progress: Any) -> Iterator[Any]:
+        """A reading job for each new workbook, as the scan finds it (the scan runs while the workers read)."""
+        from hoacu_xlsx.intake import scan_inbox
+        from hoacu_xlsx.intake.incoming import MATERIAL
+
+        self.index, unindexed, queued = {}, set(), set()
+        current = {sha for sha, v in self.known.items() if v == self.reader_version}
+        for inc in scan_inbox(inbox, known=current, known_stats=known_stats, progress=progress):
+            _index_entry(self.index, unindexed, inc)
+            if inc.kind == MATERIAL:       # a write-up or photo: kept (materials.py), never read
+                self.materials.append(inc)
+                continue
+            self.sightings.append((inc.sha256, inc.name))
+            if inc.received_at:
+                self.email_info.append((inc.sha256, inc.received_at.isoformat(), inc.sender))
+            if inc.sha256 in current or inc.sha256 in queued:
+                continue
+            queued.add(inc.sha256)
+            try:
+                self.mtimes[inc.sha256] = (inbox / inc.origin).stat().st_mtime
+            except OSError:
+                pass
+            if inc.fmt is None or any(p.is_error for p in inc.problems):
+                self.rejected.append(inc)
+            else:
+                self.fresh.append(inc)
+                self.waiting.append(inc)
+                yield inc.data, inc.name, inc.sender, [p.to_dict() for p in inc.problems]
+
+
 def _record_inbox(catalogue: Catalogue, store: Store, inbox: Path, now: datetime,
                   progress: Callable[[Iterable[Any], int], Iterable[Any]] | None, rescan: bool,
                   notices: list[Problem]) -> tuple[list[Any], list[Any], list[tuple[str, str]]]:
     """Read new inbox files and record them in the store, in a transaction left open for the caller."""
     from hoacu_xlsx import materials as MT
-    from hoacu_xlsx.intake.incoming import MATERIAL
     from hoacu_xlsx.reader import READER_VERSION
 
-    known = store.reader_versions()
-    fresh: list[Any] = []                    # incoming workbooks read (their bytes freed once stored)
-    rejected: list[Any] = []
-    sightings: list[tuple[str, str]] = []
-    materials: list[Any] = []
-    email_info: list[tuple[str, str | None, str | None]] = []
-    mtimes: dict[str, float] = {}
-    queued: set[str] = set()
-    index: dict[str, tuple[tuple[int, ...], list[tuple[Any, ...]]]] | None = None
+    scan = _InboxScan(store.reader_versions(), READER_VERSION)
     issued = store.issued()
     fingerprint = catalogue_fingerprint(catalogue, issued)
-
-    waiting: deque[Any] = deque()             # handed to the readers, in order, not yet stored
-
-    def jobs() -> Iterator[Any]:
-        """A reading job for each new workbook, as the scan of inbox/ finds it (the scan runs here while the
-        workers read); everything else the scan finds is noted on the way."""
-        nonlocal index
-        if not inbox.exists():
-            notices.append(T.problem("no_inbox", str(inbox)))
-            return
-        if not rescan:
-            return
-        from hoacu_xlsx.intake import scan_inbox
-
-        index = {}
-        unindexed: set[str] = set()
-        for inc in scan_inbox(inbox, known={sha for sha, v in known.items() if v == READER_VERSION},
-                              known_stats=store.inbox_index(), progress=progress):
-            _index_entry(index, unindexed, inc)
-            if inc.kind == MATERIAL:       # a write-up or photo: kept (materials.py), never read
-                materials.append(inc)
-                continue
-            sightings.append((inc.sha256, inc.name))
-            if inc.received_at:
-                email_info.append((inc.sha256, inc.received_at.isoformat(), inc.sender))
-            if known.get(inc.sha256) == READER_VERSION or inc.sha256 in queued:
-                continue
-            queued.add(inc.sha256)
-            try:
-                mtimes[inc.sha256] = (inbox / inc.origin).stat().st_mtime
-            except OSError:
-                pass
-            if inc.fmt is None or any(p.is_error for p in inc.problems):
-                rejected.append(inc)
-            else:
-                fresh.append(inc)
-                waiting.append(inc)
-                yield inc.data, inc.name, inc.sender, [p.to_dict() for p in inc.problems]
-
     stamp = now_vn().isoformat(timespec="seconds")   # the real clock: --now only moves the deadline arithmetic
+    if not inbox.exists():
+        notices.append(T.problem("no_inbox", str(inbox)))
+    jobs = scan.jobs(inbox, store.inbox_index(), progress) if rescan and inbox.exists() else iter(())
 
     def record(inc: Any, payload: dict[str, Any] | bytes, archive: str | None) -> None:
         """``payload``: what was read, packed by the reading worker (bytes), or a refusal's own dict."""
         if isinstance(payload, dict):
             payload.setdefault("intake", [p.to_dict() for p in inc.problems])
-        seen, seen_by = _first_seen(stamp, mtimes.get(inc.sha256))
+        seen, seen_by = _first_seen(stamp, scan.mtimes.get(inc.sha256))
         store.add_file(FileRecord(
             inc.sha256, inc.name, inc.origin, inc.fmt, len(inc.data), seen,
             inc.received_at.isoformat() if inc.received_at else None, inc.sender, archive, READER_VERSION,
@@ -247,22 +247,22 @@ def _record_inbox(catalogue: Catalogue, store: Store, inbox: Path, now: datetime
 
     store.begin()
     with _rolled_back_on_failure(store):
-        for payload, examined in read_many(jobs(), catalogue, issued, packed=True):   # stored as read
-            inc = waiting.popleft()
+        for payload, examined in read_many(jobs, catalogue, issued, packed=True):   # stored as read
+            inc = scan.waiting.popleft()
             record(inc, payload, store.archive(inc.sha256, inc.data, inc.fmt, sync=False))
             if examined is not None:
                 store.save_checked([(inc.sha256, f"{fingerprint}|{inc.sender or ''}", examined)])
-        for inc in rejected:
+        for inc in scan.rejected:
             record(inc, {"rejected": True}, None)
-        MT.record(store, materials, inbox, stamp)
-        for sha, name in sightings:
+        MT.record(store, scan.materials, inbox, stamp)
+        for sha, name in scan.sightings:
             store.note_sighting(sha, name)
-        for sha, date_iso, sender in email_info:
+        for sha, date_iso, sender in scan.email_info:
             store.set_email_info(sha, date_iso, sender)
-        if index is not None:
-            store.save_inbox_index(index)
+        if scan.index is not None:
+            store.save_inbox_index(scan.index)
         store.sync_archive()   # every archived copy on disk before the ledger pointing to it can commit
-    return fresh, rejected, sightings
+    return scan.fresh, scan.rejected, scan.sightings
 
 
 @contextmanager
