@@ -178,6 +178,9 @@ def build_picture(catalogue: Catalogue, store: Store, now: datetime) -> P.Pictur
                      MT.entries(catalogue, store, entries, nominations, now))
 
 
+_SHARED_MAX = 48   # values up to this length repeat across nominations; longer ones (achievements) are unique
+
+
 def _nomination(n: dict[str, Any], shared: dict[str, str]) -> Any:
     """A nomination from the checked-results cache, slimmed for a province's 150,000: only the name's cell of
     its references is kept (the one problems point to), and short values, which repeat ('Đạt', 'Nam', a
@@ -186,7 +189,7 @@ def _nomination(n: dict[str, Any], shared: dict[str, str]) -> Any:
 
     refs = n.get("refs") or {}
     n["refs"] = {"ten": refs["ten"]} if "ten" in refs else {}
-    n["values"] = {k: shared.setdefault(v, v) if type(v) is str and len(v) <= 48 else v
+    n["values"] = {k: shared.setdefault(v, v) if type(v) is str and len(v) <= _SHARED_MAX else v
                    for k, v in n["values"].items()}
     return Nomination(**n)
 
