@@ -195,7 +195,7 @@ class _InboxScan:
 
         self.index, unindexed, queued = {}, set(), set()
         current = {sha for sha, v in self.known.items() if v == self.reader_version}
-        for inc in scan_inbox(inbox, known=current, known_stats=known_stats, progress=progress):
+        for inc in scan_inbox(inbox, known=current, known_stats=known_stats, progress=progress, defer_parts=True):
             _index_entry(self.index, unindexed, inc)
             if inc.kind == MATERIAL:       # a write-up or photo: kept (materials.py), never read
                 self.materials.append(inc)
@@ -215,7 +215,15 @@ class _InboxScan:
             else:
                 self.fresh.append(inc)
                 self.waiting.append(inc)
-                yield inc.data, inc.name, inc.sender, [p.to_dict() for p in inc.problems]
+                yield inc.data, inc.name, inc.sender, [p.to_dict() for p in inc.problems], not inc.parts_checked
+
+    def refused_by_reader(self, inc: Any, payload: dict[str, Any]) -> None:
+        """A workbook whose parts the reading worker refused (see scan_inbox's ``defer_parts``): from here
+        on it is a refusal, as if the scan had refused it."""
+        self.fresh.remove(inc)
+        self.rejected.append(inc)
+        inc.fmt, inc.data = None, b""
+        inc.problems = [Problem(**d) for d in payload["intake"]]
 
 
 def _record_inbox(catalogue: Catalogue, store: Store, inbox: Path, now: datetime,
@@ -249,6 +257,10 @@ def _record_inbox(catalogue: Catalogue, store: Store, inbox: Path, now: datetime
     with _rolled_back_on_failure(store):
         for payload, examined in read_many(jobs, catalogue, issued, packed=True):   # stored as read
             inc = scan.waiting.popleft()
+            if isinstance(payload, dict):
+                scan.refused_by_reader(inc, payload)
+                record(inc, payload, None)
+                continue
             record(inc, payload, store.archive(inc.sha256, inc.data, inc.fmt, sync=False))
             if examined is not None:
                 store.save_checked([(inc.sha256, f"{fingerprint}|{inc.sender or ''}", examined)])

@@ -63,8 +63,11 @@ def cell_value(v: Any) -> Any:
     return v
 
 
-def read_raw(data: bytes) -> dict[str, Any]:
-    """Every sheet's non-empty cells: {"sheets": [{name, visible, cells: [[r, c, v]...], merged}]}."""
+def read_raw(data: bytes, error_values: bool | None = None) -> dict[str, Any]:
+    """Every sheet's non-empty cells: {"sheets": [{name, visible, cells: [[r, c, v]...], merged}]}.
+
+    ``error_values``: whether the intake's part scan saw a formula error value (False spares the search
+    for their texts; None: not known, searched)."""
     from python_calamine import CalamineWorkbook
 
     try:
@@ -99,7 +102,7 @@ def read_raw(data: bytes) -> dict[str, Any]:
                            "cells": cells, "merged": merged})
     finally:
         wb.close()
-    if data[:2] == b"PK":
+    if data[:2] == b"PK" and error_values is not False:
         _add_error_cells(data, sheets)
     return {"sheets": sheets}
 

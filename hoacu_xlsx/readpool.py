@@ -23,13 +23,26 @@ import multiprocessing
 import os
 import time
 from multiprocessing.connection import Connection, wait
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterable, Iterator, NamedTuple
 
 from hoacu_xlsx.catalogue import Catalogue
 from hoacu_xlsx.messages import reason
 
-Job = tuple[bytes, str, "str | None", list[dict]]          # data, name, sender, intake problems
-Result = tuple[Any, Any]    # raw payload, examined (None without catalogue); both store-packed bytes when ``packed``
+
+
+class Job(NamedTuple):
+    """One workbook to read (plain 4-tuples are accepted too)."""
+
+    data: bytes
+    name: str
+    sender: str | None
+    intake: list[dict]                  # the intake's problems, as dicts
+    check_parts: bool = False           # its XML parts are not scanned yet (intake.scan.check_parts): first that
+
+
+# raw payload, examined (None without catalogue); both store-packed bytes when ``packed``, except a refusal of
+# the part checks: ({"rejected": True, "intake": [problem dicts]}, None), never packed
+Result = tuple[Any, Any]
 
 PARALLEL_MIN_FILES = 24      # below this, one worker is enough
 WINDOW = 128                 # files handed out or waiting to be yielded, at most
@@ -66,13 +79,13 @@ def _limit_memory(extra: int) -> None:
         pass
 
 
-def read_workbook(data: bytes) -> dict[str, Any]:
+def read_workbook(data: bytes, error_values: bool | None = None) -> dict[str, Any]:
     """Raw cells of one workbook; an .ods python-calamine refuses for its layout is read from a compact copy."""
     from hoacu_xlsx import ods_compat
     from hoacu_xlsx.reader import ReadError, read_raw
 
     try:
-        return read_raw(data)
+        return read_raw(data, error_values)
     except ReadError:
         if not ods_compat.is_ods(data):
             raise
@@ -92,10 +105,17 @@ def read_one(job: Job, packed: bool = False) -> Result:
     which records every file, does not spend its time encoding them."""
     from hoacu_xlsx.reader import ReadError
 
-    data, name, sender, intake = job
+    data, name, sender, intake, check_parts = Job(*job)
     payload: dict[str, Any] = {"intake": intake}
     try:
-        payload.update(read_workbook(data))
+        error_values = None
+        if check_parts:
+            from hoacu_xlsx.intake.scan import check_parts as scan_parts
+
+            refused, error_values = scan_parts(data, name)
+            if refused:
+                return {"rejected": True, "intake": [p.to_dict() for p in refused]}, None
+        payload.update(read_workbook(data, error_values))
     except ReadError as exc:
         payload["error"] = str(exc)
     except (KeyboardInterrupt, SystemExit):
@@ -207,7 +227,7 @@ class _Worker:
 def _failed(job: Job, message: str, code: str, catalogue: Catalogue | None, issued: dict[str, str],
             packed: bool) -> Result:
     """The result of a file whose worker died or overran: a problem for that file only."""
-    data, name, sender, intake = job
+    data, name, sender, intake, _ = Job(*job)
     payload = {"intake": intake, "error": message, "error_code": code}
     if catalogue is None:
         return _packed((payload, None), packed)

@@ -15,13 +15,14 @@ before versions existed read 0 and have layout 1.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import sqlite3
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 from hoacu_xlsx.atomic import temp_name, write_bytes
 
@@ -48,6 +49,8 @@ CREATE TABLE IF NOT EXISTS files (
     reader_version INTEGER,
     raw BLOB                     -- zlib(JSON) of what the reader got (None when rejected)
 );
+-- what a merge asks of every file before reading inbox/, answered without the wide rows holding the blobs
+CREATE INDEX IF NOT EXISTS files_reader ON files(sha256, reader_version);
 CREATE TABLE IF NOT EXISTS sightings (
     sha256 TEXT NOT NULL, name TEXT NOT NULL, seen_at TEXT NOT NULL,
     PRIMARY KEY (sha256, name)
@@ -144,8 +147,11 @@ class FileRecord:
     raw: Any | None = None          # decoded JSON (when adding a file)
     raw_blob: bytes | None = None   # as stored; decoded on demand by load_raw()
     first_seen_source: str | None = None   # 'mtime' | 'clock' | None (stored before layout 2)
+    raw_loader: Callable[[], bytes | None] | None = None   # fetches raw_blob when first needed (Store.files)
 
     def load_raw(self) -> Any | None:
+        if self.raw is None and self.raw_blob is None and self.raw_loader is not None:
+            self.raw_blob, self.raw_loader = self.raw_loader(), None
         if self.raw is None and self.raw_blob is not None:
             self.raw = unpack(self.raw_blob)
         return self.raw
@@ -298,10 +304,16 @@ class Store:
                               "WHERE sha256=?", (email_date, sender, sha256))
 
     def files(self) -> Iterator[FileRecord]:
-        for row in self.conn.execute(
-                "SELECT sha256,name,origin,fmt,size,first_seen,email_date,sender,archive,reader_version,raw,"
-                "first_seen_source FROM files ORDER BY first_seen, name"):
-            yield FileRecord(*row[:10], raw_blob=row[10], first_seen_source=row[11])
+        """Every stored file, oldest first; what the reader got is fetched only if asked for (load_raw): a
+        merge needs it only for files whose checks must run again."""
+        for row in list(self.conn.execute(
+                "SELECT sha256,name,origin,fmt,size,first_seen,email_date,sender,archive,reader_version,"
+                "first_seen_source FROM files ORDER BY first_seen, name")):
+            yield FileRecord(*row[:10], first_seen_source=row[10], raw_loader=functools.partial(self._raw, row[0]))
+
+    def _raw(self, sha256: str) -> bytes | None:
+        row = self.conn.execute("SELECT raw FROM files WHERE sha256=?", (sha256,)).fetchone()
+        return row[0] if row else None
 
     # -- archive
     def archive(self, sha256: str, data: bytes, fmt: str | None, sync: bool = True) -> str:

@@ -339,6 +339,51 @@ def test_hostile_workbook_is_refused(tmp_path, name):
     assert got["zz_tot.xlsx"].ok
 
 
+@pytest.mark.parametrize("name", sorted(HOSTILE))
+def test_parts_left_to_the_reader_get_the_same_refusal(tmp_path, name):
+    """The merge scans an .xlsx of inbox/ by its zip headers only and leaves its parts to the reading worker
+    (defer_parts): the worker's check_parts must refuse it with the very problem the whole scan gives."""
+    from hoacu_xlsx.intake.scan import check_parts
+
+    build, _fragment = HOSTILE[name]
+    (tmp_path / name).write_bytes(build())
+    whole = scan(tmp_path)[name]
+    deferred = scan(tmp_path, defer_parts=True)[name]
+    if deferred.ok:                          # the headers passed: the parts are the worker's
+        assert not deferred.parts_checked
+        refused, _ = check_parts(deferred.data, name)
+        assert [(p.code, p.message) for p in refused] == [(p.code, p.message) for p in whole.problems]
+    else:                                    # the headers alone refuse it: refused by the scan as before
+        assert deferred.problems == whole.problems
+
+
+def test_only_top_level_workbooks_leave_their_parts_to_the_reader(tmp_path):
+    """Inside a .zip (or an email) a workbook shares its container's inflation budget: checked whole."""
+    from hoacu_xlsx.intake.scan import check_parts
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("trong_goi.xlsx", H.xlsx())
+    (tmp_path / "goi.zip").write_bytes(buf.getvalue())
+    (tmp_path / "so.xlsx").write_bytes(H.xlsx())
+    got = scan(tmp_path, defer_parts=True)
+    assert got["goi.zip › trong_goi.xlsx"].parts_checked and got["goi.zip › trong_goi.xlsx"].ok
+    assert not got["so.xlsx"].parts_checked and got["so.xlsx"].ok
+    assert check_parts(got["so.xlsx"].data, "so.xlsx") == ([], False)
+
+
+def test_part_check_tells_the_reader_about_formula_error_values():
+    import xlsxwriter
+
+    from hoacu_xlsx.intake.scan import check_parts
+
+    buf = io.BytesIO()
+    wb = xlsxwriter.Workbook(buf, {"in_memory": True})
+    wb.add_worksheet("Mục 1").write_formula("A1", "=KHONGCO()", None, "#NAME?")
+    wb.close()
+    assert check_parts(buf.getvalue(), "so.xlsx") == ([], True)
+
+
 def test_harmless_oddities_pass(tmp_path):
     (tmp_path / "dimension.xlsx").write_bytes(H.dimension_only_xlsx())
     (tmp_path / "o_xa_rong.xlsx").write_bytes(H.far_empty_styled_cell_xlsx())

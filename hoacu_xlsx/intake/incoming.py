@@ -36,6 +36,7 @@ class Incoming:
     kind: str = WORKBOOK            # WORKBOOK (fmt in WORKBOOK_FORMATS) | MATERIAL (fmt in MATERIAL_FORMATS)
     stat: tuple[int, ...] | None = None   # the inbox file's stat when it was read (see scan.stat_key); None: not indexed
     unchanged: bool = False               # remembered from the inbox index: the file was not read again
+    parts_checked: bool = True            # False: its parts' XML is left to the reading worker (scan.check_parts)
 
     @property
     def ok(self) -> bool:
@@ -70,6 +71,8 @@ class Ctx:
     pool: Pool
     received_at: datetime | None = None
     sender: str | None = None
+    defer_parts: bool = False       # a top-level .xlsx: only the zip headers here, its parts in the reading worker
+    error_values: bool = False      # some scanned part holds a cell with a formula error value (t="e")
 
 
 def label(name: str) -> str:

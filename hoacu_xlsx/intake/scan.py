@@ -70,8 +70,10 @@ def classify(data: bytes, name: str, depth: int, ctx: Ctx) -> Iterator[Incoming]
                        ctx.received_at, ctx.sender, [Problem(name, exc.message, ERROR, exc.code)])
         return
     if kind in (WORKBOOK, MATERIAL):
-        yield Incoming(name, ctx.origin, data, fmt, sha256_hex(data), ctx.received_at, ctx.sender, probs, kind)
+        yield Incoming(name, ctx.origin, data, fmt, sha256_hex(data), ctx.received_at, ctx.sender, probs, kind,
+                       parts_checked=not (ctx.defer_parts and fmt in ("xlsx", "xlsm")))
         return
+    ctx.defer_parts = False          # a container's members are checked whole here: they share its budget
     if depth >= ctx.limits.max_depth:
         raise refusal("too_deep", name, stop=True)
     if kind == "zip":
@@ -80,9 +82,10 @@ def classify(data: bytes, name: str, depth: int, ctx: Ctx) -> Iterator[Incoming]
         yield from from_email(data, name, depth, ctx, classify)
 
 
-def _from_origin(data: bytes, rel: str, limits: Limits) -> Iterator[Incoming]:
+def _from_origin(data: bytes, rel: str, limits: Limits, defer_parts: bool = False,
+                 ctx: Ctx | None = None) -> Iterator[Incoming]:
     """Everything from one inbox file; a hostile container ends with one refusal for the whole file."""
-    ctx = Ctx(rel, limits, Pool(limits.max_uncompressed_bytes))
+    ctx = ctx or Ctx(rel, limits, Pool(limits.max_uncompressed_bytes), defer_parts=defer_parts)
     try:
         yield from classify(data, rel, 0, ctx)
     except Refused as exc:
@@ -90,6 +93,14 @@ def _from_origin(data: bytes, rel: str, limits: Limits) -> Iterator[Incoming]:
         if f"'{PurePosixPath(rel).name}'" not in msg:     # the refusal named an inner file: name the inbox file too
             msg = T.text("refused/origin", name=PurePosixPath(rel).name, message=f"{msg[:1].lower()}{msg[1:]}")
         yield rejected(rel, ctx, data, msg, exc.code)
+
+
+def check_parts(data: bytes, name: str, limits: Limits = Limits()) -> tuple[list[Problem], bool]:
+    """The checks ``scan_inbox(defer_parts=True)`` left to the reading worker, run as the scan would have run
+    them on the file: its refusal ([] when it passes), and whether a part holds a formula error value."""
+    ctx = Ctx(name, limits, Pool(limits.max_uncompressed_bytes))
+    refused = [p for inc in _from_origin(data, name, limits, ctx=ctx) if not inc.ok for p in inc.problems]
+    return refused, ctx.error_values
 
 
 # --------------------------------------------------------------------------- the folder
@@ -180,7 +191,7 @@ def _remembered(p: Path, rel: str, known: set[str] | None, known_stats: Remember
 
 
 def _one_file(root: Path, p: Path, limits: Limits, known: set[str] | None,
-              known_stats: Remembered | None = None) -> Iterator[Incoming]:
+              known_stats: Remembered | None = None, defer_parts: bool = False) -> Iterator[Incoming]:
     rel = p.relative_to(root).as_posix()
     ctx = Ctx(rel, limits, Pool(0))
     if p.is_symlink():
@@ -204,14 +215,15 @@ def _one_file(root: Path, p: Path, limits: Limits, known: set[str] | None,
     if known and (sha := sha256_hex(data)) in known:
         yield Incoming(rel, rel, b"", None, sha, stat=key)
         return
-    for inc in _from_origin(data, rel, limits):
+    for inc in _from_origin(data, rel, limits, defer_parts):
         inc.stat = key
         yield inc
 
 
 def scan_inbox(inbox: Path, limits: Limits = Limits(), known: set[str] | None = None,
                known_stats: Remembered | None = None,
-               progress: Callable[[Iterable[Any], int], Iterable[Any]] | None = None) -> Iterator[Incoming]:
+               progress: Callable[[Iterable[Any], int], Iterable[Any]] | None = None,
+               defer_parts: bool = False) -> Iterator[Incoming]:
     """Every candidate workbook in inbox/ (sub-folders too), in a stable order; never writes anything.
 
     Files whose bytes are in ``known`` (already read and stored) are yielded without their data and
@@ -222,6 +234,11 @@ def scan_inbox(inbox: Path, limits: Limits = Limits(), known: set[str] | None = 
     inbox file when that file was read whole (None: refused before or while reading, never indexed).
     The folder is listed first (names only), so ``progress`` gets the number of entries; the files
     are read lazily, one at a time, as the caller takes what they hold.
+
+    ``defer_parts``: an .xlsx/.xlsm file of inbox/ itself (not one inside a .zip or email) is checked
+    here from its zip headers only, and yielded with ``parts_checked`` False: inflating and scanning
+    its XML parts (:func:`check_parts`) is then the reader's job, in its worker process. The merge
+    does this so that this scan, which feeds the workers, does not hold them up.
     """
     root = Path(inbox).resolve()
     entries: list[Incoming | Path] = []
@@ -233,4 +250,4 @@ def scan_inbox(inbox: Path, limits: Limits = Limits(), known: set[str] | None = 
         if isinstance(entry, Incoming):
             yield entry
         else:
-            yield from _one_file(root, entry, limits, known, known_stats)
+            yield from _one_file(root, entry, limits, known, known_stats, defer_parts)

@@ -68,6 +68,7 @@ class PartScanner:
         self.cells = self.strings = 0
         self.slow = False
         self.first = True
+        self.error_values = False      # a cell t="e" seen (the reader then looks for its error text)
         # refs within ZZ999 cannot break the limits: the box is then not measured (saves ~1 ms a file)
         self.small_ok = limits.max_cols >= 702 and limits.max_rows >= 999 and limits.max_cells >= 702 * 999
         self.cur_row = self.cur_col = 0
@@ -158,6 +159,8 @@ class PartScanner:
             self._count_strings(seg, first)
         if b"<c" not in seg and b":c" not in seg:
             return
+        if not self.error_values and b't="e"' in seg:
+            self.error_values = True
         # Fast path: every cell tag is '<c r="A1"' with r first and double-quoted (Excel, LibreOffice,
         # openpyxl, xlsxwriter, Gnumeric write that); one regex pass finds anything else.
         plain = seg.count(b"<c ")

@@ -166,6 +166,7 @@ def _scan_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, kind: st
     want = info.filename in ("[Content_Types].xml", "mimetype")
     data = inflate(zf, info, name, ctx, sink=sc.feed, keep=want, cap=None)
     sc.close()
+    ctx.error_values |= sc.error_values
     return data if want else None
 
 
@@ -173,6 +174,9 @@ def _inspect_ooxml(zf: zipfile.ZipFile, name: str, ctx: Ctx) -> str:
     names = {i.filename for i in zf.infolist()}
     fmt = "xlsm" if any(n.lower() == "xl/vbaproject.bin" for n in names) else "xlsx"
     for info in zf.infolist():
+        if ctx.defer_parts and info.filename != "[Content_Types].xml":
+            _member_cap(info, name, ctx, None)     # what its header says; inflated and scanned by the reader
+            continue
         part = _scan_member(zf, info, name, "xlsx", ctx)
         if part is not None and info.filename == "[Content_Types].xml" and \
                 (b"macroEnabled" in part or b"vbaProject" in part):
