@@ -35,6 +35,7 @@ from urllib.parse import unquote
 
 from hoacu_xlsx.imap_settings import ImapConfig
 from hoacu_xlsx.imap_state import DUPLICATE, NO_ATTACHMENT, SAVED, FetchState
+from hoacu_xlsx.merge_lock import FolderLock
 
 WORKBOOK_EXT = {"xlsx", "xlsm", "xls", "ods"}
 WRITEUP_EXT = {"docx", "doc", "pdf", "odt", "jpg", "jpeg", "png"}
@@ -61,6 +62,14 @@ class FetchError(Exception):
     def __init__(self, message: str, report: "FetchReport | None" = None) -> None:
         super().__init__(message)
         self.report = report
+
+
+class FetchLock(FolderLock):
+    """One fetch at a time in a working folder: a second one would delete the first's half-written files
+    (clean_leftovers) and race it for the same messages."""
+
+    lock_name, busy_key = "fetch.lock", "fetch/busy"
+    error = busy = FetchError
 
 
 @dataclass
@@ -379,8 +388,15 @@ def run(config: ImapConfig, workdir: Path, password: str, *, since: date | None 
     """Fetch the new messages with a useful attachment from ``config.folder`` into ``workdir/inbox``.
 
     Raises FetchError (Vietnamese) when the mailbox cannot be opened or the connection is
-    lost; its ``report`` lists what was saved (and recorded) before that.
+    lost; its ``report`` lists what was saved (and recorded) before that, or when another fetch is
+    running in the same folder.
     """
+    with FetchLock(workdir):
+        return _run_locked(config, workdir, password, since, max_bytes, mark, progress)
+
+
+def _run_locked(config: ImapConfig, workdir: Path, password: str, since: date | None, max_bytes: int, mark: bool,
+                progress: Progress | None) -> FetchReport:
     from hoacu_xlsx import imap_connect as IC
 
     inbox = workdir / "inbox"

@@ -1,6 +1,6 @@
-"""One merge at a time in a working folder: an OS-level lock on ``store/merge.lock``.
+"""One merge (or one fetch) at a time in a working folder: an OS-level lock on a file in ``store/``.
 
-The OS releases it even when the process is killed, so a crashed merge never blocks the next one.
+The OS releases it even when the process is killed, so a crashed run never blocks the next one.
 """
 
 from __future__ import annotations
@@ -22,19 +22,25 @@ class MergeBusy(MergeError):
     pass
 
 
-class MergeLock:
-    """An OS-level lock on store/merge.lock: released by the OS even if the process is killed."""
+class FolderLock:
+    """An OS-level lock on ``store/<lock_name>``: released by the OS even if the process is killed.
+    Subclasses name the file, the message when it is taken, and the exceptions raised."""
+
+    lock_name = LOCK_NAME
+    busy_key = "merge/busy"
+    error: type[Exception] = MergeError     # the lock file cannot be made
+    busy: type[Exception] = MergeBusy       # another run holds it
 
     def __init__(self, workdir: Path) -> None:
-        self.path = workdir / "store" / LOCK_NAME
+        self.path = workdir / "store" / self.lock_name
         self.fh: Any = None
 
-    def __enter__(self) -> "MergeLock":
+    def __enter__(self) -> "FolderLock":
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self.fh = open(self.path, "a+")
         except OSError as exc:
-            raise MergeError(T.text("merge/lock_file", path=self.path, error=exc.strerror or exc)) from None
+            raise self.error(T.text("merge/lock_file", path=self.path, error=exc.strerror or exc)) from None
         try:
             if os.name == "nt":  # pragma: no cover - Windows
                 import msvcrt
@@ -46,9 +52,13 @@ class MergeLock:
                 fcntl.flock(self.fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
             self.fh.close()
-            raise MergeBusy(T.text("merge/busy")) from None
+            raise self.busy(T.text(self.busy_key)) from None
         return self
 
     def __exit__(self, *exc: object) -> None:
         if self.fh:
             self.fh.close()
+
+
+class MergeLock(FolderLock):
+    """One merge at a time (``new-round`` takes it too, to move the store away safely)."""

@@ -205,6 +205,8 @@ TEXTS: dict[str, tuple[str, str]] = {
                              "cho ghi. Lần gộp này được hủy, không mất dữ liệu đã có; hãy chạy lại sau khi khắc phục."),
     "merge/lock_file": (E, "Không tạo được tệp khóa '{path}': {error}. Kiểm tra quyền ghi của thư mục làm việc."),
     "merge/busy": (E, "Đang có phiên gộp khác đang chạy trong thư mục này; hãy đợi phiên đó xong rồi chạy lại."),
+    "fetch/busy": (E, "Đang có phiên nhận thư khác đang chạy trong thư mục này; hãy đợi phiên đó xong rồi chạy "
+                      "lại."),
     "master/damaged": (E, "Sổ tổng hợp '{path}' bị hỏng, không đọc được ({error}: {detail}). Không có gì được ghi và "
                           "kho dữ liệu không đổi. Hãy lấy bản gần nhất trong '{backups}' (đổi tên thành '{name}'), "
                           "hoặc đổi tên tệp hỏng đi rồi chạy lại — kho dữ liệu vẫn giữ các cột của cán bộ TĐKT."),

@@ -345,6 +345,20 @@ def test_wrong_password(tmp_path, round_, server):
     assert_vietnamese_failure(r, "không chấp nhận tên đăng nhập", D.USER)
 
 
+def test_second_fetch_waits_for_the_first_and_leaves_its_files_alone(tmp_path, round_, server):
+    """Another fetch is still writing a message into inbox/: this one says so and touches nothing of it."""
+    append(server, letter("Đơn vị <dv@hoacu.test>", "Sổ đề xuất", [("so.xlsx", outbox_book(round_, "cong_an"), XLSX)]))
+    wd = workdir_for(tmp_path, round_, server.port)
+    (wd / "inbox").mkdir(exist_ok=True)
+    half = wd / "inbox" / f"{F._TMP_PREFIX}dang-ghi.tmp"
+    half.write_bytes(b"nua chung")
+    with F.FetchLock(wd):
+        r = fetch(wd)
+    assert_vietnamese_failure(r, "Đang có phiên nhận thư khác")
+    assert half.read_bytes() == b"nua chung" and saved(wd) == []
+    assert fetch(wd).exit_code == 0 and len(saved(wd)) == 1      # once the other one is done
+
+
 def test_stopped_server(tmp_path, round_, server):
     wd = workdir_for(tmp_path, round_, server.port)
     server.stop()
