@@ -33,6 +33,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any, Callable, Iterator
 from urllib.parse import unquote
 
+from hoacu_xlsx import messages as T
 from hoacu_xlsx.imap_settings import ImapConfig
 from hoacu_xlsx.imap_state import DUPLICATE, NO_ATTACHMENT, SAVED, FetchState
 from hoacu_xlsx.merge_lock import FolderLock
@@ -68,8 +69,11 @@ class FetchLock(FolderLock):
     """One fetch at a time in a working folder: a second one would delete the first's half-written files
     (clean_leftovers) and race it for the same messages."""
 
-    lock_name, busy_key = "fetch.lock", "fetch/busy"
+    lock_name = "fetch.lock"
     error = busy = FetchError
+
+    def busy_message(self) -> str:
+        return T.text("fetch/busy")
 
 
 @dataclass

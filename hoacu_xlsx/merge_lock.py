@@ -27,7 +27,6 @@ class FolderLock:
     Subclasses name the file, the message when it is taken, and the exceptions raised."""
 
     lock_name = LOCK_NAME
-    busy_key = "merge/busy"
     error: type[Exception] = MergeError     # the lock file cannot be made
     busy: type[Exception] = MergeBusy       # another run holds it
 
@@ -52,12 +51,15 @@ class FolderLock:
                 fcntl.flock(self.fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
             self.fh.close()
-            raise self.busy(T.text(self.busy_key)) from None
+            raise self.busy(self.busy_message()) from None
         return self
 
     def __exit__(self, *exc: object) -> None:
         if self.fh:
             self.fh.close()
+
+    def busy_message(self) -> str:
+        return T.text("merge/busy")
 
 
 class MergeLock(FolderLock):
