@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from contextlib import contextmanager
-from typing import Any, Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
 from hoacu_xlsx import messages as T
 from hoacu_xlsx import picture as P
@@ -30,6 +30,9 @@ from hoacu_xlsx.problems import WARNING, Problem
 from hoacu_xlsx.merge_lock import MergeBusy, MergeError, MergeLock
 from hoacu_xlsx.picture_build import unit_conflicts, build_picture, catalogue_fingerprint
 from hoacu_xlsx.store import STORE_DIR, FileRecord, Store
+
+if TYPE_CHECKING:
+    from hoacu_xlsx.intake.scan import ScanProgress
 
 __all__ = ["MergeBusy", "MergeError", "MergeLock", "MergeReport", "run", "check_files", "status_picture"]
 
@@ -85,7 +88,7 @@ def _now() -> datetime:
 
 
 def run(catalogue: Catalogue, workdir: Path, *, inbox: Path | None = None, now: datetime | None = None,
-        progress: Callable[[Iterable[Any], int], Iterable[Any]] | None = None, write_feedback: bool = True,
+        progress: ScanProgress | None = None, write_feedback: bool = True,
         rescan: bool = True) -> MergeReport:
     """Merge everything in inbox/ (and everything the store already holds) into the master."""
     with MergeLock(workdir):
@@ -94,7 +97,7 @@ def run(catalogue: Catalogue, workdir: Path, *, inbox: Path | None = None, now: 
 
 
 def _run_locked(catalogue: Catalogue, workdir: Path, inbox: Path, now: datetime,
-                progress: Callable[[Iterable[Any], int], Iterable[Any]] | None, write_feedback: bool,
+                progress: ScanProgress | None, write_feedback: bool,
                 rescan: bool) -> MergeReport:
     from hoacu_xlsx import history as H
     from hoacu_xlsx import master as MS
@@ -227,7 +230,7 @@ class _InboxScan:
 
 
 def _record_inbox(catalogue: Catalogue, store: Store, inbox: Path, now: datetime,
-                  progress: Callable[[Iterable[Any], int], Iterable[Any]] | None, rescan: bool,
+                  progress: ScanProgress | None, rescan: bool,
                   notices: list[Problem]) -> tuple[list[Any], list[Any], list[tuple[str, str]]]:
     """Read new inbox files and record them in the store, in a transaction left open for the caller."""
     from hoacu_xlsx import materials as MT

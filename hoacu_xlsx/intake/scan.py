@@ -24,6 +24,9 @@ from hoacu_xlsx.intake.sniff import inspect
 from hoacu_xlsx.intake.zipparts import inflate, member_name, open_zip, safe_member
 from hoacu_xlsx.problems import ERROR, Problem
 
+# wraps the inbox entries as they are taken (a progress bar): (entries, how many) -> the same entries
+ScanProgress = Callable[[Iterable[Any], int], Iterable[Any]]
+
 # --------------------------------------------------------------------------- containers
 
 
@@ -222,7 +225,7 @@ def _one_file(root: Path, p: Path, limits: Limits, known: set[str] | None,
 
 def scan_inbox(inbox: Path, limits: Limits = Limits(), known: set[str] | None = None,
                known_stats: Remembered | None = None,
-               progress: Callable[[Iterable[Any], int], Iterable[Any]] | None = None,
+               progress: ScanProgress | None = None,
                defer_parts: bool = False) -> Iterator[Incoming]:
     """Every candidate workbook in inbox/ (sub-folders too), in a stable order; never writes anything.
 
