@@ -18,6 +18,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from hoacu_xlsx import messages as T
+
 BUILTIN_NAME = "catalogue_2024.toml"
 BOOK_FILE = "danh_muc.xlsx"     # the working folder's catalogue workbook (``init``)
 DEFAULT_FILE = "danh_muc.toml"  # the TOML alternative (``init --toml``)
@@ -44,7 +46,7 @@ class CatalogueProblem:
 
     def __str__(self) -> str:
         if self.sheet and self.row:
-            return f"[{self.sheet}, dòng {self.row}] {self.message}"
+            return T.reason("catalogue.at_row", sheet=self.sheet, row=self.row, message=self.message)
         if self.sheet:
             return f"[{self.sheet}] {self.message}"
         return self.message
@@ -61,7 +63,7 @@ class CatalogueError(Exception):
     def __str__(self) -> str:
         if len(self.problems) == 1 and not self.problems[0].sheet:
             return self.problems[0].message
-        head = f"Danh mục '{self.source}' có {len(self.problems)} lỗi — sửa rồi chạy lại:"
+        head = T.text("catalogue/errors", source=self.source, count=len(self.problems))
         return "\n".join([head] + [f"  • {p}" for p in self.problems])
 
 
@@ -271,44 +273,43 @@ def load(path: str | Path | None = None) -> Catalogue:
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise CatalogueError(f"Không đọc được tệp danh mục '{path}': {exc.strerror or exc}.") from None
+        raise CatalogueError(T.text("catalogue/unreadable", path=path, error=exc.strerror or exc)) from None
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise CatalogueError(
-            f"Tệp danh mục '{path}' không phải mã UTF-8. Hãy lưu lại tệp với bảng mã UTF-8."
-        ) from None
+        raise CatalogueError(T.text("catalogue/not_utf8", path=path)) from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise CatalogueError(f"Tệp danh mục '{path}' sai cú pháp TOML: {_vi_toml_error(exc)}.") from None
+        raise CatalogueError(T.text("catalogue/toml_syntax", path=path, detail=_vi_toml_error(exc))) from None
     return parse(data, source=str(path))
 
 
-# tomllib's reasons (Python 3.11–3.13) in Vietnamese; an unknown reason is dropped, the place is kept
+# tomllib's reasons (Python 3.11–3.13), first match wins, and their Vietnamese in messages.REASONS; an
+# unknown reason is dropped, the place is kept
 _TOML_REASONS = (
-    ("invalid value", "giá trị không hợp lệ (chuỗi phải trong ngoặc kép, ngày dạng 2026-05-31)"),
-    ("invalid statement", "dòng không đúng dạng 'tên = giá trị'"),
-    ("expected '=' after a key", "thiếu dấu '=' sau tên trường"),
-    ("cannot overwrite a value", "trường này đã được khai báo trước đó"),
-    ("cannot declare", "bảng này đã được khai báo trước đó"),
-    ("cannot mutate", "không sửa được bảng đã khai báo"),
-    ("unclosed array", "thiếu dấu ']' đóng danh sách"),
-    ("unclosed inline table", "thiếu dấu '}' đóng bảng"),
-    ("unterminated string", "chuỗi chưa có dấu ngoặc kép đóng"),
-    ("illegal character '\\n'", "xuống dòng giữa chuỗi (thiếu dấu ngoặc kép đóng?)"),
-    ("illegal character", "có ký tự không được phép"),
-    ("invalid initial character for a key part", "tên trường có ký tự không được phép"),
-    ("expected newline", "thừa nội dung ở cuối dòng"),
-    ("expected ']' at the end of a table declaration", "thiếu dấu ']' ở cuối tên bảng"),
-    ("expected ']]' at the end of an array declaration", "thiếu dấu ']]' ở cuối tên bảng"),
-    ("expected a value", "thiếu giá trị"),
-    ("invalid date or datetime", "ngày không hợp lệ (ghi dạng 2026-05-31)"),
-    ("unescaped '\\' in a string", "chuỗi có dấu '\\' không hợp lệ"),
-    ("invalid hex value", "mã ký tự không hợp lệ"),
-    ("invalid character", "có ký tự không được phép"),
-    ("end of document", "tệp kết thúc giữa chừng"),
-    ("duplicate", "trường bị khai báo hai lần"),
+    ("invalid value", "toml.invalid_value"),
+    ("invalid statement", "toml.invalid_statement"),
+    ("expected '=' after a key", "toml.no_equals"),
+    ("cannot overwrite a value", "toml.value_redeclared"),
+    ("cannot declare", "toml.table_redeclared"),
+    ("cannot mutate", "toml.table_mutated"),
+    ("unclosed array", "toml.unclosed_array"),
+    ("unclosed inline table", "toml.unclosed_table"),
+    ("unterminated string", "toml.unterminated_string"),
+    ("illegal character '\\n'", "toml.newline_in_string"),
+    ("illegal character", "toml.illegal_character"),
+    ("invalid initial character for a key part", "toml.bad_key_character"),
+    ("expected newline", "toml.trailing"),
+    ("expected ']' at the end of a table declaration", "toml.table_bracket"),
+    ("expected ']]' at the end of an array declaration", "toml.array_table_bracket"),
+    ("expected a value", "toml.no_value"),
+    ("invalid date or datetime", "toml.bad_date"),
+    ("unescaped '\\' in a string", "toml.bad_escape"),
+    ("invalid hex value", "toml.bad_hex"),
+    ("invalid character", "toml.illegal_character"),
+    ("end of document", "toml.early_end"),
+    ("duplicate", "toml.duplicate"),
 )
 
 
@@ -317,11 +318,11 @@ def _vi_toml_error(exc: tomllib.TOMLDecodeError) -> str:
     text = str(exc)
     m = re.search(r"\(at line (\d+), column (\d+)\)", text)
     low = text.split(" (at ")[0].lower()
-    reason = next((vi for en, vi in _TOML_REASONS if en in low), "")
+    reason = next((T.reason(key) for en, key in _TOML_REASONS if en in low), "")
     if m:
-        place = f"dòng {m.group(1)}, cột {m.group(2)}"
+        place = T.reason("toml.place", line=m.group(1), column=m.group(2))
         return f"{place} ({reason})" if reason else place
-    return reason or "tệp không đúng định dạng TOML"
+    return reason or T.reason("toml.unknown")
 
 
 def _nfc(value: Any) -> Any:
@@ -339,42 +340,46 @@ class _Fields:
 
     def __init__(self, data: Any, where: str, source: str) -> None:
         if not isinstance(data, dict):
-            raise CatalogueError(f"Tệp danh mục '{source}': {where} phải là một bảng (table).")
+            raise CatalogueError(T.text("catalogue/not_table", source=source, where=where))
         self.data, self.where, self.source = data, where, source
 
     def fail(self, key: str, what: str) -> CatalogueError:
-        return CatalogueError(f"Tệp danh mục '{self.source}': trường '{key}' của {self.where} {what}.")
+        return CatalogueError(T.text("catalogue/field", source=self.source, field=key, where=self.where, what=what))
 
     def get(self, key: str, typ: type | tuple[type, ...], default: Any = ...) -> Any:
         if key not in self.data:
             if default is ...:
-                raise self.fail(key, "bị thiếu")
+                raise self.fail(key, T.reason("catalogue.missing"))
             return default
         value = self.data[key]
         if not isinstance(value, typ) or (typ is int and isinstance(value, bool)):
-            names = {str: "chuỗi", int: "số nguyên", list: "danh sách", bool: "true/false", date: "ngày (YYYY-MM-DD)"}
-            want = names.get(typ, str(typ)) if isinstance(typ, type) else "đúng kiểu"
-            raise self.fail(key, f"phải là {want}, đang là {value!r}")
+            names = {str: "catalogue.type_str", int: "catalogue.type_int", list: "catalogue.type_list",
+                     bool: "catalogue.type_bool", date: "catalogue.type_date"}
+            if not isinstance(typ, type):
+                want = T.reason("catalogue.type_other")
+            else:
+                want = T.reason(names[typ]) if typ in names else str(typ)
+            raise self.fail(key, T.reason("catalogue.wrong_type", want=want, value=value))
         return value
 
     def text(self, key: str, default: Any = ...) -> str:
         value = self.get(key, str, default)
         if default is ... and not value:
-            raise self.fail(key, "không được để trống")
+            raise self.fail(key, T.reason("catalogue.blank"))
         return value
 
     def ident(self, key: str) -> str:
         value = self.text(key)
         if not _ID.match(value):
-            raise self.fail(key, f"chỉ được gồm chữ thường không dấu, số và dấu gạch dưới (đang là '{value}')")
+            raise self.fail(key, T.reason("catalogue.bad_id", value=value))
         return value
 
 
 def parse(data: dict, source: str = "") -> Catalogue:
     data = _nfc(data)
-    top = _Fields(data, "phần đầu tệp", source)
+    top = _Fields(data, T.reason("catalogue.top"), source)
     deadline = top.get("deadline", date)
-    receiver_t = _Fields(top.get("receiver", dict), "bảng [receiver]", source)
+    receiver_t = _Fields(top.get("receiver", dict), T.reason("catalogue.receiver"), source)
     receiver = Receiver(
         title=receiver_t.text("title"),
         name=receiver_t.text("name", ""),
@@ -384,28 +389,28 @@ def parse(data: dict, source: str = "") -> Catalogue:
     villages = top.get("villages", list, [])
     for v in villages:
         if not isinstance(v, str) or not v:
-            raise top.fail("villages", "chỉ được chứa tên thôn (chuỗi khác rỗng)")
+            raise top.fail("villages", T.reason("catalogue.bad_villages"))
 
     units: list[Unit] = []
     for i, u in enumerate(top.get("units", list), start=1):
-        f = _Fields(u, f"đơn vị thứ {i} ([[units]])", source)
+        f = _Fields(u, T.reason("catalogue.unit_nth", number=i), source)
         kind = f.text("kind", "")
         units.append(Unit(id=f.ident("id"), name=f.text("name"), kind=kind, email=f.text("email", ""),
                           is_village=is_village_kind(kind), short=f.text("short_name", ""),
                           contact=f.text("contact", "")))
     for name in villages:
         units.append(Unit(id=village_id(name), name=name, kind=VILLAGE_KIND, is_village=True))
-    _unique([u.id for u in units], "đơn vị (units.id)", source)
+    _unique([u.id for u in units], T.reason("catalogue.unit_ids"), source)
     unit_ids = {u.id for u in units}
 
     assignments: list[Assignment] = []
     for i, a in enumerate(top.get("assignments", list), start=1):
         assignments.append(_parse_assignment(a, i, unit_ids, source))
-    _unique([a.id for a in assignments], "nhiệm vụ (assignments.id)", source)
+    _unique([a.id for a in assignments], T.reason("catalogue.assignment_ids"), source)
     if not assignments:
-        raise top.fail("assignments", "phải có ít nhất một nhiệm vụ")
+        raise top.fail("assignments", T.reason("catalogue.no_assignments"))
 
-    signer_t = _Fields(top.get("signer", dict, {}), "bảng [signer]", source)
+    signer_t = _Fields(top.get("signer", dict, {}), T.reason("catalogue.signer"), source)
     signer = Signer(authority=signer_t.text("authority", Signer.authority), title=signer_t.text("title", Signer.title),
                     name=signer_t.text("name", ""))
     honour_forms = tuple(top.get("honour_forms", list, list(Catalogue.__dataclass_fields__["honour_forms"].default)))
@@ -435,58 +440,58 @@ def parse(data: dict, source: str = "") -> Catalogue:
 
 
 def _parse_assignment(a: Any, i: int, unit_ids: set[str], source: str) -> Assignment:
-    f = _Fields(a, f"nhiệm vụ thứ {i} ([[assignments]])", source)
+    f = _Fields(a, T.reason("catalogue.assignment_nth", number=i), source)
     aid = f.text("id")
-    f.where = f"nhiệm vụ '{aid}'"
+    f.where = T.reason("catalogue.assignment", id=aid)
     if not re.match(r"^[A-Za-z0-9_.-]+$", aid):
-        raise f.fail("id", "chỉ được gồm chữ không dấu, số, '.', '-' hoặc '_'")
+        raise f.fail("id", T.reason("catalogue.bad_assignment_id"))
     kind = f.text("kind")
     if kind not in KINDS:
-        raise f.fail("kind", f"phải là một trong {', '.join(KINDS)} (đang là '{kind}')")
+        raise f.fail("kind", T.reason("catalogue.one_of", choices=", ".join(KINDS), value=kind))
     nominations = f.get("nominations", bool, True)
     assignees = tuple(f.get("assignees", list))
     for uid in assignees:
         if uid not in unit_ids:
-            raise f.fail("assignees", f"nêu đơn vị '{uid}' không có trong danh sách [[units]]")
+            raise f.fail("assignees", T.reason("catalogue.unknown_unit", unit=uid))
     scope = f.text("quota_scope", "joint")
     if scope not in ("each", "joint"):
-        raise f.fail("quota_scope", f"phải là 'each' hoặc 'joint' (đang là '{scope}')")
+        raise f.fail("quota_scope", T.reason("catalogue.bad_scope", value=scope))
     quota = f.get("quota", int, 1 if nominations else 0)
     if quota < 0:
-        raise f.fail("quota", "không được âm")
+        raise f.fail("quota", T.reason("catalogue.negative"))
 
     kinds: list[NomineeKind] = []
     for j, k in enumerate(f.get("nominee_kinds", list, []), start=1):
-        kf = _Fields(k, f"loại điển hình thứ {j} của nhiệm vụ '{aid}'", source)
+        kf = _Fields(k, T.reason("catalogue.kind_nth", number=j, id=aid), source)
         base = kf.text("base")
         if base not in BASES:
-            raise kf.fail("base", f"phải là một trong {', '.join(BASES)} (đang là '{base}')")
+            raise kf.fail("base", T.reason("catalogue.one_of", choices=", ".join(BASES), value=base))
         kinds.append(NomineeKind(id=kf.ident("id"), label=kf.text("label"), base=base))
-    _unique([k.id for k in kinds], f"loại điển hình của nhiệm vụ '{aid}'", source)
-    _unique([k.label for k in kinds], f"nhãn loại điển hình của nhiệm vụ '{aid}'", source)
+    _unique([k.id for k in kinds], T.reason("catalogue.kind_ids", id=aid), source)
+    _unique([k.label for k in kinds], T.reason("catalogue.kind_labels", id=aid), source)
     kind_ids = {k.id for k in kinds}
 
     criteria: list[Criterion] = []
     for n, c in enumerate(f.get("criteria", list, []), start=1):
-        cf = _Fields(c, f"tiêu chí thứ {n} của nhiệm vụ '{aid}'", source)
+        cf = _Fields(c, T.reason("catalogue.criterion_nth", number=n, id=aid), source)
         applies = tuple(cf.get("applies_to", list))
         for kid in applies:
             if kid not in kind_ids:
-                raise cf.fail("applies_to", f"nêu loại điển hình '{kid}' không có trong nominee_kinds")
+                raise cf.fail("applies_to", T.reason("catalogue.unknown_kind", kind=kid))
         if not applies:
-            raise cf.fail("applies_to", "không được để trống")
+            raise cf.fail("applies_to", T.reason("catalogue.blank"))
         text = cf.text("text")
         short = cf.text("short", "") or _shorten(text)
         n = cf.get("number", int, n)
         criteria.append(Criterion(key=f"tc_{n}", number=n, text=text, short=short, applies_to=applies))
-    _unique([str(c.number) for c in criteria], f"số tiêu chí của nhiệm vụ '{aid}'", source)
+    _unique([str(c.number) for c in criteria], T.reason("catalogue.criterion_numbers", id=aid), source)
 
     if nominations:
         if not kinds:
-            raise f.fail("nominee_kinds", "phải có ít nhất một loại điển hình (hoặc đặt nominations = false)")
+            raise f.fail("nominee_kinds", T.reason("catalogue.no_kinds"))
         for k in kinds:
             if not any(k.id in c.applies_to for c in criteria):
-                raise f.fail("criteria", f"không có tiêu chí nào cho loại '{k.label}'")
+                raise f.fail("criteria", T.reason("catalogue.no_criteria_for", label=k.label))
 
     return Assignment(
         id=aid,
@@ -509,7 +514,7 @@ def _unique(values: list[str], what: str, source: str) -> None:
     seen: set[str] = set()
     for v in values:
         if v in seen:
-            raise CatalogueError(f"Tệp danh mục '{source}': mã {what} '{v}' bị trùng.")
+            raise CatalogueError(T.text("catalogue/duplicate_id", source=source, what=what, value=v))
         seen.add(v)
 
 

@@ -17,6 +17,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from hoacu_xlsx import messages as T
 from hoacu_xlsx.atomic import write_atomically
 from hoacu_xlsx.catalogue import (KINDS, VILLAGE_KIND, Catalogue, CatalogueError,
                                   CatalogueProblem, is_village_kind)
@@ -407,7 +408,7 @@ def _open(path: Path) -> dict[str, list[list[Any]]]:
     from python_calamine import CalamineWorkbook
 
     if not path.is_file():
-        raise CatalogueError(f"Không có tệp danh mục '{path}'.")
+        raise CatalogueError(T.text("catalogue/no_book", path=path))
     try:
         wb = CalamineWorkbook.from_path(str(path))
         try:
@@ -416,10 +417,7 @@ def _open(path: Path) -> dict[str, list[list[Any]]]:
         finally:
             wb.close()
     except Exception:  # calamine raises many error types for broken or foreign files
-        raise CatalogueError(
-            f"Tệp danh mục '{path}' không đọc được như sổ Excel (.xlsx): tệp bị hỏng, có mật khẩu hoặc không phải "
-            "tệp Excel. Hãy mở tệp bằng Excel hoặc LibreOffice và lưu lại dạng .xlsx (không đặt mật khẩu), hoặc "
-            "chạy 'hoacu-xlsx init --force' để có danh mục mới.") from None
+        raise CatalogueError(T.text("catalogue/not_a_book", path=path)) from None
 
 
 def _text(v: Any) -> str:
@@ -571,11 +569,11 @@ class _Book:
             guess = next((n for n in left if suggest(n, [want])), None)
             if guess is not None:
                 left.remove(guess)
-                self.problem(guess, 0, f"tên trang không đúng — có phải là '{want}'?")
+                self.problem(guess, 0, T.text("catalogue/sheet_misnamed", sheet=want))
             else:
-                self.problem(want, 0, f"thiếu trang '{want}' (mọi trang: {', '.join(REQUIRED_SHEETS)})")
+                self.problem(want, 0, T.text("catalogue/sheet_missing", sheet=want, sheets=", ".join(REQUIRED_SHEETS)))
         for name in left:
-            self.notes.append(f"Trang '{name}' không thuộc danh mục nên không được đọc.")
+            self.notes.append(T.text("catalogue/extra_sheet", sheet=name))
 
     def _table(self, canonical: str) -> _Table | None:
         """Find the header row (the row, among the first ten, naming most columns) and the data rows."""
@@ -597,7 +595,7 @@ class _Book:
         scored = [(len(heads(row)), r) for r, row in enumerate(grid[:10])]
         best, hr = max(scored, default=(0, 0), key=lambda x: (x[0], -x[1]))
         if best == 0:
-            self.problem(name, 0, "không thấy dòng tiêu đề cột (" + ", ".join(c.header for c in cols) + ")")
+            self.problem(name, 0, T.text("catalogue/no_header", headers=", ".join(c.header for c in cols)))
             return None
         found = heads(grid[hr])
         if not self._columns_usable(name, hr + 1, grid[hr], found, cols):
@@ -619,13 +617,13 @@ class _Book:
             guess = next((e for e in extra if suggest(e.rstrip("* "), [col.header])), None)
             if guess is not None:
                 extra.remove(guess)
-                self.problem(sheet, hr, f"cột \"{guess}\" không có trong mẫu — có phải là '{col.header}'?")
+                self.problem(sheet, hr, T.text("catalogue/column_misnamed", typed=guess, header=col.header))
                 usable = False
             elif col.required:
-                self.problem(sheet, hr, f"thiếu cột '{col.header}'")
+                self.problem(sheet, hr, T.text("catalogue/column_missing", header=col.header))
                 usable = False
         for e in extra:
-            self.notes.append(f"Cột '{e}' của trang '{sheet}' không thuộc danh mục nên không được đọc.")
+            self.notes.append(T.text("catalogue/extra_column", column=e, sheet=sheet))
         return usable
 
     # -- Đợt
@@ -644,20 +642,19 @@ class _Book:
             label, raw = _text(row[0]), row[1]
             if not label:
                 if _text(raw):
-                    self.problem(name, r + 1, f"giá trị \"{_text(raw)}\" không có tên thông tin ở cột "
-                                              f"'{ROUND_HEADERS[0]}'")
+                    self.problem(name, r + 1, T.text("catalogue/round_value_unlabelled", value=_text(raw),
+                                                     column=ROUND_HEADERS[0]))
                 continue
             f = by_label.get(_fold(label)) or by_label.get(label)
             if f is None:
                 guess = suggest(label, [x.label for x in ROUND_FIELDS])
                 if guess:
-                    self.problem(name, r + 1, f"\"{label}\" không phải thông tin của đợt — có phải là '{guess}'?")
+                    self.problem(name, r + 1, T.text("catalogue/round_label_unknown", label=label, guess=guess))
                 else:
-                    self.notes.append(f"Dòng {r + 1} của trang '{name}' (\"{label}\") không thuộc danh mục nên "
-                                      "không được đọc.")
+                    self.notes.append(T.text("catalogue/extra_round_row", row=r + 1, sheet=name, label=label))
                 continue
             if f.path in seen:
-                self.problem(name, r + 1, f"\"{f.label}\" trùng với dòng {seen[f.path]}")
+                self.problem(name, r + 1, T.text("catalogue/round_label_duplicate", label=f.label, row=seen[f.path]))
                 continue
             seen[f.path] = r + 1
             value = self._round_value(name, r + 1, f, raw)
@@ -666,7 +663,7 @@ class _Book:
                 (data.setdefault(table, {}) if table else data)[key] = value
         for f in ROUND_FIELDS:
             if f.required and f.path not in seen:
-                self.problem(name, 0, f"thiếu dòng '{f.label}'")
+                self.problem(name, 0, T.text("catalogue/round_row_missing", label=f.label))
         return data
 
     def _round_value(self, sheet: str, row: int, f: RoundField, raw: Any) -> Any:
@@ -674,31 +671,33 @@ class _Book:
         label, text = _lower_first(f.label), _text(raw)
         if not text:
             if f.required:
-                self.problem(sheet, row, f"{label} không được để trống")
+                self.problem(sheet, row, T.text("catalogue/blank", label=label))
             return None
         value: Any = text
         if f.typ == "date":
             value = _date(raw)
             if value is None:
-                self.problem(sheet, row, f"{label} \"{text}\" không phải ngày (dd/mm/yyyy)")
+                self.problem(sheet, row, T.text("catalogue/not_date", label=label, value=text))
         elif f.typ == "int":
             value = _int(raw)
             lo, hi = (2000, 2100) if f.path == "year" else (1, 65535)
             if value is None or not lo <= value <= hi:
-                self.problem(sheet, row, f"{label} \"{text}\" không phải số nguyên từ {lo} đến {hi}")
+                self.problem(sheet, row, T.text("catalogue/not_whole_between", label=label, value=text, low=lo,
+                                                high=hi))
                 value = None
         elif f.typ == "number":
             value = _number(raw)
             if value is None or value <= 0:
-                self.problem(sheet, row, f"{label} \"{text}\" không phải số lớn hơn 0")
+                self.problem(sheet, row, T.text("catalogue/not_positive", label=label, value=text))
                 value = None
         elif f.typ == "choice" and text.lower() not in f.choices:
-            self.problem(sheet, row, f"{label} \"{text}\" phải là một trong: {', '.join(f.choices)}")
+            self.problem(sheet, row, T.text("catalogue/not_a_choice", label=label, value=text,
+                                            choices=", ".join(f.choices)))
             value = None
         elif f.typ == "choice":
             value = text.lower()
         elif f.path in ("receiver.email", "smtp.from") and not _looks_like_email(text):
-            self.problem(sheet, row, f"{label} \"{text}\" không phải địa chỉ thư điện tử")
+            self.problem(sheet, row, T.text("catalogue/not_email", label=label, value=text))
         return value
 
     # -- Danh sách
@@ -731,35 +730,36 @@ class _Book:
         kinds = {_fold(k): k for k in lists["unit_kinds"]}
         units: dict[str, dict[str, Any]] = {}
         rows: dict[str, int] = {}
+        unit_id = T.reason("catalogue_column.unit_id")
         for r, v in table.rows:
             name, kind, uid = _text(v.get("name")), _text(v.get("kind")), _code(v.get("id"))
             if not name:
-                self.problem(table.name, r, "tên đầy đủ không được để trống")
+                self.problem(table.name, r, T.text("catalogue/blank", label=T.reason("catalogue_column.unit_name")))
             if kind and _fold(kind) not in kinds:
                 guess = suggest(kind, list(kinds.values()))
-                self.problem(table.name, r, f"loại đơn vị \"{kind}\" không có trong trang {LISTS} (cột 'Loại đơn vị')"
-                             + (f" — có phải là '{guess}'?" if guess else ""))
+                self.problem(table.name, r, T.text("catalogue/unit_kind_unknown", kind=kind, sheet=LISTS)
+                             + _did_you_mean(guess))
             kind = kinds.get(_fold(kind), kind)
             if not uid and is_village_kind(kind) and name:
                 uid = village_id(name)
             if not uid:
-                self.problem(table.name, r, "mã đơn vị không được để trống")
+                self.problem(table.name, r, T.text("catalogue/blank", label=unit_id))
                 continue
             if not _ID.match(uid):
-                self.problem(table.name, r, f"mã đơn vị \"{uid}\" chỉ được gồm chữ thường không dấu, số và dấu gạch "
-                                            f"dưới — có phải là '{_slug(uid)}'?")
+                self.problem(table.name, r, T.text("catalogue/not_slug", label=unit_id, value=uid, slug=_slug(uid)))
                 uid = _slug(uid)  # references to the id it was meant to be are not reported twice
             if uid in rows:
-                self.problem(table.name, r, f"mã đơn vị \"{uid}\" trùng với dòng {rows[uid]}")
+                self.problem(table.name, r, T.text("catalogue/duplicate", label=unit_id, value=uid, row=rows[uid]))
                 continue
             email = _text(v.get("email"))
             if email and not _looks_like_email(email):
-                self.problem(table.name, r, f"thư điện tử \"{email}\" không phải địa chỉ thư điện tử")
+                self.problem(table.name, r, T.text("catalogue/not_email", label=T.reason("catalogue_column.unit_email"),
+                                                   value=email))
             rows[uid] = r
             units[uid] = {"id": uid, "name": name, "kind": kind, "email": email,
                           "short_name": _text(v.get("short_name")), "contact": _text(v.get("contact"))}
         if not table.rows:
-            self.problem(table.name, 0, "chưa có đơn vị nào")
+            self.problem(table.name, 0, T.text("catalogue/no_units"))
         return units
 
     # -- Nhiệm vụ
@@ -771,23 +771,25 @@ class _Book:
             return None
         items: dict[int, tuple[dict[str, Any], int]] = {}
         ids: dict[str, int] = {}
+        item_label = T.reason("catalogue_column.item")
         for r, v in table.rows:
-            item = self._whole(table.name, r, "mục", v.get("item"), required=True, least=1)
+            item = self._whole(table.name, r, item_label, v.get("item"), required=True, least=1)
             a = self._item_fields(table.name, r, v, units)
             if item is None:
                 continue
             aid = _code(v.get("id")) or str(item)
             if item in items:
-                self.problem(table.name, r, f"mục {item} trùng với dòng {items[item][1]}")
+                self.problem(table.name, r, T.text("catalogue/item_duplicate", item=item, row=items[item][1]))
             elif not _ITEM_ID.match(aid):
-                self.problem(table.name, r, f"mã nhiệm vụ \"{aid}\" chỉ được gồm chữ không dấu, số, '.', '-' hoặc '_'")
+                self.problem(table.name, r, T.text("catalogue/bad_item_id", value=aid))
             elif aid in ids:
-                self.problem(table.name, r, f"mã nhiệm vụ \"{aid}\" trùng với dòng {ids[aid]}")
+                self.problem(table.name, r, T.text("catalogue/duplicate", label=T.reason("catalogue_column.item_id"),
+                                                   value=aid, row=ids[aid]))
             else:
                 ids[aid] = r
                 items[item] = ({"id": aid, "item": item, **a, "nominee_kinds": [], "criteria": []}, r)
         if not table.rows:
-            self.problem(table.name, 0, "chưa có nhiệm vụ nào")
+            self.problem(table.name, 0, T.text("catalogue/no_items"))
         return items
 
     def _whole(self, sheet: str, r: int, label: str, raw: Any, *, required: bool = False,
@@ -795,12 +797,12 @@ class _Book:
         text = _text(raw)
         if not text:
             if required:
-                self.problem(sheet, r, f"{label} không được để trống")
+                self.problem(sheet, r, T.text("catalogue/blank", label=label))
             return None
         value = _int(raw)
         if value is None or value < least:
-            self.problem(sheet, r, f"{label} \"{text}\" không phải số nguyên" + (f" từ {least} trở lên" if least else
-                                                                                  " không âm"))
+            self.problem(sheet, r, T.text("catalogue/not_whole_from" if least else "catalogue/not_whole_non_negative",
+                                          label=label, value=text, least=least))
             return None
         return value
 
@@ -809,26 +811,28 @@ class _Book:
         out: dict[str, Any] = {"title": _text(v.get("title")), "note": _text(v.get("note")),
                                "duty": _text(v.get("duty"))}
         if not out["title"]:
-            self.problem(sheet, r, "tên phong trào, cuộc vận động, lĩnh vực không được để trống")
+            self.problem(sheet, r, T.text("catalogue/blank", label=T.reason("catalogue_column.item_title")))
         kind = _text(v.get("kind"))
         out["kind"] = _choice(kind, KINDS) or "phong_trao"
+        kind_label = T.reason("catalogue_column.item_kind")
         if not kind:
-            self.problem(sheet, r, "loại không được để trống")
+            self.problem(sheet, r, T.text("catalogue/blank", label=kind_label))
         elif _choice(kind, KINDS) is None:
             guess = suggest(kind, list(KINDS.values()))
-            self.problem(sheet, r, f"loại \"{kind}\" phải là một trong: {', '.join(KINDS.values())}"
-                         + (f" — có phải là '{guess}'?" if guess else ""))
+            self.problem(sheet, r, T.text("catalogue/not_a_choice", label=kind_label, value=kind,
+                                          choices=", ".join(KINDS.values())) + _did_you_mean(guess))
         nom = _text(v.get("nominations"))
         out["nominations"] = _choice(nom, {"yes": YES, "no": NO}) != "no" if nom else True
         if nom and _choice(nom, {"yes": YES, "no": NO}) is None:
-            self.problem(sheet, r, f"đề xuất điển hình \"{nom}\" phải là '{YES}' hoặc '{NO}'")
-        quota = self._whole(sheet, r, "chỉ tiêu tối thiểu", v.get("quota"))
+            self.problem(sheet, r, T.text("catalogue/not_either", label=T.reason("catalogue_column.nominations"),
+                                          value=nom, first=YES, second=NO))
+        quota = self._whole(sheet, r, T.reason("catalogue_column.quota"), v.get("quota"))
         out["quota"] = quota if quota is not None else (1 if out["nominations"] else 0)
         scope = _text(v.get("quota_scope"))
         out["quota_scope"] = _choice(scope, SCOPES) or "joint"
         if scope and _choice(scope, SCOPES) is None:
-            self.problem(sheet, r, f"cách tính chỉ tiêu \"{scope}\" phải là '{SCOPES['joint']}' hoặc "
-                                   f"'{SCOPES['each']}'")
+            self.problem(sheet, r, T.text("catalogue/not_either", label=T.reason("catalogue_column.quota_scope"),
+                                          value=scope, first=SCOPES["joint"], second=SCOPES["each"]))
         out["assignees"], out["assign_villages"] = self._assignees(sheet, r, v.get("assignees"), units)
         return out
 
@@ -836,7 +840,7 @@ class _Book:
                    units: dict[str, dict[str, Any]] | None) -> tuple[list[str], bool]:
         tokens = _tokens(raw, set(units) if units is not None else None)
         if not tokens:
-            self.problem(sheet, r, "đơn vị được giao không được để trống")
+            self.problem(sheet, r, T.text("catalogue/blank", label=T.reason("catalogue_column.assignees")))
             return [], False
         ids: list[str] = []
         villages = False
@@ -850,19 +854,18 @@ class _Book:
                 ids.append(by_name[_fold(token)])
             else:
                 guess = suggest(token, list(units))
-                self.problem(sheet, r, f"đơn vị \"{token}\" không có trong trang {UNITS}"
-                             + (f" — có phải là '{guess}'?" if guess else ""))
+                self.problem(sheet, r, T.text("catalogue/unit_unknown", unit=token, sheet=UNITS) + _did_you_mean(guess))
         return list(dict.fromkeys(ids)), villages
 
     # -- Loại điển hình, Tiêu chí
 
     def _item_of(self, sheet: str, r: int, raw: Any, items: dict[int, tuple[dict[str, Any], int]] | None
                  ) -> dict[str, Any] | None:
-        item = self._whole(sheet, r, "mục", raw, required=True, least=1)
+        item = self._whole(sheet, r, T.reason("catalogue_column.item"), raw, required=True, least=1)
         if item is None or items is None:
             return None
         if item not in items:
-            self.problem(sheet, r, f"mục {item} không có trong trang {ITEMS}")
+            self.problem(sheet, r, T.text("catalogue/item_unknown", item=item, sheet=ITEMS))
             return None
         return items[item][0]
 
@@ -871,37 +874,38 @@ class _Book:
         self.kinds_read = table is not None
         if table is None:
             return
-        seen: dict[tuple[int, str], int] = {}
+        seen: dict[tuple[int, str, str], int] = {}
+        id_label, name_label = T.reason("catalogue_column.kind_id"), T.reason("catalogue_column.kind_label")
+        base_label = T.reason("catalogue_column.kind_base")
         for r, v in table.rows:
             a = self._item_of(table.name, r, v.get("item"), items)
             kid, label, base = _code(v.get("id")), _text(v.get("label")), _text(v.get("base"))
             ok = True
             if not kid:
-                self.problem(table.name, r, "mã loại không được để trống")
+                self.problem(table.name, r, T.text("catalogue/blank", label=id_label))
                 ok = False
             elif not _ID.match(kid):
-                self.problem(table.name, r, f"mã loại \"{kid}\" chỉ được gồm chữ thường không dấu, số và dấu gạch "
-                                            f"dưới — có phải là '{_slug(kid)}'?")
+                self.problem(table.name, r, T.text("catalogue/not_slug", label=id_label, value=kid, slug=_slug(kid)))
                 ok = False
             if not label:
-                self.problem(table.name, r, "tên loại không được để trống")
+                self.problem(table.name, r, T.text("catalogue/blank", label=name_label))
                 ok = False
             key = _choice(base, BASE_LABELS)
             if not base:
-                self.problem(table.name, r, "thuộc nhóm không được để trống")
+                self.problem(table.name, r, T.text("catalogue/blank", label=base_label))
             elif key is None:
                 guess = suggest(base, list(BASE_LABELS.values()))
-                self.problem(table.name, r, f"thuộc nhóm \"{base}\" phải là một trong: "
-                             f"{', '.join(BASE_LABELS.values())}" + (f" — có phải là '{guess}'?" if guess else ""))
+                self.problem(table.name, r, T.text("catalogue/not_a_choice", label=base_label, value=base,
+                                                   choices=", ".join(BASE_LABELS.values())) + _did_you_mean(guess))
             if a is None or not ok:
                 continue
-            for what, value in (("mã loại", kid), ("tên loại", _fold(label))):
-                if (a["item"], what + value) in seen:
-                    shown = kid if what == "mã loại" else label
-                    self.problem(table.name, r, f"{what} \"{shown}\" của mục {a['item']} trùng với dòng "
-                                                f"{seen[(a['item'], what + value)]}")
+            for what, value, shown in (("id", kid, kid), ("label", _fold(label), label)):
+                if (a["item"], what, value) in seen:
+                    self.problem(table.name, r, T.text("catalogue/kind_duplicate",
+                                                       label=id_label if what == "id" else name_label, value=shown,
+                                                       item=a["item"], row=seen[(a["item"], what, value)]))
                     ok = False
-                seen.setdefault((a["item"], what + value), r)
+                seen.setdefault((a["item"], what, value), r)
             if ok:
                 a["nominee_kinds"].append({"id": kid, "label": label, "base": key or "tap_the"})
                 self.kind_rows[(a["item"], kid)] = r
@@ -915,15 +919,16 @@ class _Book:
         pending: list[tuple[int, dict[str, Any]]] = []
         for r, v in table.rows:
             a = self._item_of(table.name, r, v.get("item"), items)
-            number = self._whole(table.name, r, "số", v.get("number"), least=1)
+            number = self._whole(table.name, r, T.reason("catalogue_column.number"), v.get("number"), least=1)
             text, applies = _text(v.get("text")), self._applies(table.name, r, v.get("applies_to"), a)
             if not text:
-                self.problem(table.name, r, "nội dung tiêu chí không được để trống")
+                self.problem(table.name, r, T.text("catalogue/blank",
+                                                   label=T.reason("catalogue_column.criterion_text")))
             if a is None or not text or not applies:
                 continue
             if number is not None and (a["item"], number) in numbers:
-                self.problem(table.name, r, f"tiêu chí số {number} của mục {a['item']} trùng với dòng "
-                                            f"{numbers[(a['item'], number)]}")
+                self.problem(table.name, r, T.text("catalogue/criterion_duplicate", number=number, item=a["item"],
+                                                   row=numbers[(a["item"], number)]))
                 continue
             if number is not None:
                 numbers[(a["item"], number)] = r
@@ -937,7 +942,7 @@ class _Book:
 
     def _applies(self, sheet: str, r: int, raw: Any, a: dict[str, Any] | None) -> list[str]:
         if not _text(raw):
-            self.problem(sheet, r, "áp dụng cho không được để trống (ghi mã loại điển hình)")
+            self.problem(sheet, r, T.text("catalogue/applies_blank"))
             return []
         if a is None:
             return []
@@ -952,8 +957,8 @@ class _Book:
                 out.append(kid)
             else:
                 guess = suggest(token, [k["id"] for k in a["nominee_kinds"]])
-                self.problem(sheet, r, f"loại điển hình \"{token}\" không có trong trang {KINDS_SHEET} cho mục "
-                                       f"{a['item']}" + (f" — có phải là '{guess}'?" if guess else ""))
+                self.problem(sheet, r, T.text("catalogue/kind_unknown", kind=token, sheet=KINDS_SHEET, item=a["item"])
+                             + _did_you_mean(guess))
                 return []
         return list(dict.fromkeys(out))
 
@@ -964,12 +969,18 @@ class _Book:
         items_sheet, kinds_sheet = self.found[ITEMS], self.found[KINDS_SHEET]
         for a, row in items.values():
             if a["nominations"] and not a["nominee_kinds"]:
-                self.problem(items_sheet, row, f"mục {a['item']} đề xuất điển hình nhưng chưa có loại điển hình nào "
-                                               f"(trang {KINDS_SHEET})")
+                self.problem(items_sheet, row, T.text("catalogue/item_without_kinds", item=a["item"],
+                                                      sheet=KINDS_SHEET))
             for k in a["nominee_kinds"]:
                 if a["nominations"] and not any(k["id"] in c["applies_to"] for c in a["criteria"]):
                     self.problem(kinds_sheet, self.kind_rows[(a["item"], k["id"])],
-                                 f"loại \"{k['label']}\" của mục {a['item']} chưa có tiêu chí nào (trang {CRITERIA})")
+                                 T.text("catalogue/kind_without_criteria", label=k["label"], item=a["item"],
+                                        sheet=CRITERIA))
+
+
+def _did_you_mean(guess: str | None) -> str:
+    """' — có phải là 'x'?' after a problem when a close name was found, else nothing."""
+    return T.reason("catalogue.did_you_mean", guess=guess) if guess else ""
 
 
 def _looks_like_email(text: str) -> bool:

@@ -14,6 +14,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from hoacu_xlsx import messages as T
 from hoacu_xlsx.catalogue import Catalogue
 
 SNAPSHOT = ".danh_muc_{year}.json"
@@ -62,22 +63,22 @@ def describe(old: dict[str, Any], c: Catalogue) -> list[str]:
     old_a, new_a = old.get("assignments", {}), new["assignments"]
     for aid, a in new_a.items():
         if aid not in old_a:
-            lines.append(f"Thêm mục {a['item']} \"{_short(a['title'])}\".")
+            lines.append(T.text("catalogue_changes/item_added", item=a["item"], title=_short(a["title"])))
             resend.update(a["assignees"])
         elif _item_changes(old_a[aid], a, lines):
             resend.update(a["assignees"])
     for aid, a in old_a.items():
         if aid not in new_a:
-            lines.append(f"Bỏ mục {a.get('item', aid)} \"{_short(a.get('title', ''))}\": dữ liệu mục này trong sổ "
-                         "gửi về sẽ không được tính.")
+            lines.append(T.text("catalogue_changes/item_removed", item=a.get("item", aid),
+                                title=_short(a.get("title", ""))))
     if old.get("deadline") and old["deadline"] != new["deadline"]:
-        lines.append(f"Hạn nộp đổi: {_dmy(old['deadline'])} → {_dmy(new['deadline'])} (sổ đã gửi in hạn cũ).")
+        lines.append(T.text("catalogue_changes/deadline", old=_dmy(old["deadline"]), new=_dmy(new["deadline"])))
     if not lines:
         return []
-    out = ["Danh mục đã thay đổi so với lần tạo sổ trước:"] + [f"  • {x}" for x in lines]
+    out = [T.text("catalogue_changes/head")] + [f"  • {x}" for x in lines]
     names = [c.unit(u).name for u in sorted(resend) if c.unit(u)]
-    out.append("Sổ đã gửi trước vẫn được tổng hợp (nhận diện theo mã sổ, mã đơn vị, số tiêu chí)"
-               + (f"; nhưng hãy gửi lại sổ mới cho: {', '.join(names)}." if names else "."))
+    out.append(T.text("catalogue_changes/still_merged/resend" if names else "catalogue_changes/still_merged",
+                      units=", ".join(names)))
     return out
 
 
@@ -89,42 +90,43 @@ def _unit_changes(old: dict[str, str], new: dict[str, str]) -> list[str]:
     out = []
     for uid, name in new.items():
         if uid not in old:
-            out.append(f"Thêm đơn vị \"{uid}\" ({name}).")
+            out.append(T.text("catalogue_changes/unit_added", unit=uid, name=name))
         elif old[uid] != name:
-            out.append(f"Đơn vị \"{uid}\" đổi tên: \"{old[uid]}\" → \"{name}\" (sổ đã gửi vẫn được nhận).")
+            out.append(T.text("catalogue_changes/unit_renamed", unit=uid, old=old[uid], new=name))
     for uid, name in old.items():
         if uid not in new:
-            out.append(f"Bỏ đơn vị \"{uid}\" ({name}): sổ đơn vị này gửi về sẽ không được tính.")
+            out.append(T.text("catalogue_changes/unit_removed", unit=uid, name=name))
     return out
 
 
 def _item_changes(old: dict[str, Any], new: dict[str, Any], lines: list[str]) -> bool:
     """Append the changes of one item; True when workbooks already sent no longer fit it."""
-    head = f"Mục {new['item']}"
+    item = new["item"]
     structural = False
     if old.get("title") != new["title"]:
-        lines.append(f"{head} đổi tên: \"{_short(old.get('title', ''))}\" → \"{_short(new['title'])}\".")
+        lines.append(T.text("catalogue_changes/item_renamed", item=item, old=_short(old.get("title", "")),
+                            new=_short(new["title"])))
     added = [u for u in new["assignees"] if u not in old.get("assignees", [])]
     if added:
-        lines.append(f"{head} giao thêm cho: {', '.join(added)}.")
+        lines.append(T.text("catalogue_changes/assignees_added", item=item, units=", ".join(added)))
         structural = True
     for kid, label in new["kinds"].items():
         was = old.get("kinds", {}).get(kid)
         if was is None:
-            lines.append(f"{head} thêm loại điển hình \"{label}\".")
+            lines.append(T.text("catalogue_changes/kind_added", item=item, label=label))
             structural = True
         elif was != label:
-            lines.append(f"{head}: loại \"{was}\" đổi tên thành \"{label}\" — sổ đã gửi còn tên cũ.")
+            lines.append(T.text("catalogue_changes/kind_renamed", item=item, old=was, new=label))
             structural = True
     old_c = old.get("criteria", {})
     for num, text in new["criteria"].items():
         if num not in old_c:
-            lines.append(f"{head} thêm tiêu chí {num} \"{_short(text)}\" — sổ đã gửi chưa có cột này.")
+            lines.append(T.text("catalogue_changes/criterion_added", item=item, number=num, text=_short(text)))
             structural = True
         elif old_c[num] != text:
-            lines.append(f"{head}, tiêu chí {num} sửa lời: \"{_short(old_c[num])}\" → \"{_short(text)}\" "
-                         "(sổ đã gửi vẫn được nhận).")
+            lines.append(T.text("catalogue_changes/criterion_reworded", item=item, number=num,
+                                old=_short(old_c[num]), new=_short(text)))
     for num in old_c:
         if num not in new["criteria"]:
-            lines.append(f"{head} bỏ tiêu chí {num}.")
+            lines.append(T.text("catalogue_changes/criterion_removed", item=item, number=num))
     return structural

@@ -1,15 +1,17 @@
-"""Every text the returned-file checks show, in one place, keyed by the problem's stable code.
+"""The texts of the returned-file checks, the merge and the officer's catalogue, keyed by stable code.
 
 The officer sees the code in the master (``Lỗi cần sửa`` › ``Mã lỗi``) and tests assert on it,
 so codes never change. A key is the code itself, or ``code/variant`` when one code has
-several wordings (the variant never reaches the officer: :func:`code_of` drops it).
+several wordings (the variant never reaches the officer: :func:`code_of` drops it). Texts
+that are no problem of a returned file (a merge that stops, the officer's catalogue, what
+changed in it) are keyed ``module/name``.
 
 * :data:`TEXTS` — whole messages: key -> (default severity, template);
 * :data:`REASONS` — parts of a message (why a file could not be read, a legacy-encoding
   label...), filled into a TEXTS template or into a message still written elsewhere.
 
 Templates are ``str.format`` strings; the Vietnamese wording is NFC and must stay as the
-units and the officer know it. Modules listed in :data:`STILL_LOCAL` still write their own texts.
+units and the officer know it.
 """
 
 from __future__ import annotations
@@ -225,6 +227,86 @@ TEXTS: dict[str, tuple[str, str]] = {
     "master/open_write": (E, "{master_open} ('{path}'). Không có gì được ghi; dữ liệu không bị mất."),
     "master/replace": (E, "Không thay được sổ tổng hợp '{path}' ({error}); sổ cũ vẫn nguyên vẹn, dữ liệu không bị "
                           "mất."),
+    # ---------------------------------------------------------------- the officer's catalogue (catalogue, catalogue_book)
+    # errors that stop a command, gathered pyxform-style into one CatalogueError ("/": the module, not a problem code)
+    "catalogue/errors": (E, "Danh mục '{source}' có {count} lỗi — sửa rồi chạy lại:"),
+    "catalogue/unreadable": (E, "Không đọc được tệp danh mục '{path}': {error}."),
+    "catalogue/not_utf8": (E, "Tệp danh mục '{path}' không phải mã UTF-8. Hãy lưu lại tệp với bảng mã UTF-8."),
+    "catalogue/toml_syntax": (E, "Tệp danh mục '{path}' sai cú pháp TOML: {detail}."),
+    "catalogue/not_table": (E, "Tệp danh mục '{source}': {where} phải là một bảng (table)."),
+    "catalogue/field": (E, "Tệp danh mục '{source}': trường '{field}' của {where} {what}."),
+    "catalogue/duplicate_id": (E, "Tệp danh mục '{source}': mã {what} '{value}' bị trùng."),
+    "catalogue/no_book": (E, "Không có tệp danh mục '{path}'."),
+    "catalogue/not_a_book": (E, "Tệp danh mục '{path}' không đọc được như sổ Excel (.xlsx): tệp bị hỏng, có mật "
+                                "khẩu hoặc không phải tệp Excel. Hãy mở tệp bằng Excel hoặc LibreOffice và lưu lại "
+                                "dạng .xlsx (không đặt mật khẩu), hoặc chạy 'hoacu-xlsx init --force' để có danh mục "
+                                "mới."),
+    # ---------------------------------------------------------------- the catalogue workbook, "[sheet, dòng N] …"
+    # (catalogue_book); a sheet, column or round-field name is the workbook's own, filled in
+    "catalogue/sheet_misnamed": (E, "tên trang không đúng — có phải là '{sheet}'?"),
+    "catalogue/sheet_missing": (E, "thiếu trang '{sheet}' (mọi trang: {sheets})"),
+    "catalogue/no_header": (E, "không thấy dòng tiêu đề cột ({headers})"),
+    "catalogue/column_misnamed": (E, "cột \"{typed}\" không có trong mẫu — có phải là '{header}'?"),
+    "catalogue/column_missing": (E, "thiếu cột '{header}'"),
+    "catalogue/round_value_unlabelled": (E, "giá trị \"{value}\" không có tên thông tin ở cột '{column}'"),
+    "catalogue/round_label_unknown": (E, "\"{label}\" không phải thông tin của đợt — có phải là '{guess}'?"),
+    "catalogue/round_label_duplicate": (E, "\"{label}\" trùng với dòng {row}"),
+    "catalogue/round_row_missing": (E, "thiếu dòng '{label}'"),
+    "catalogue/blank": (E, "{label} không được để trống"),
+    "catalogue/applies_blank": (E, "áp dụng cho không được để trống (ghi mã loại điển hình)"),
+    "catalogue/not_date": (E, "{label} \"{value}\" không phải ngày (dd/mm/yyyy)"),
+    "catalogue/not_whole_between": (E, "{label} \"{value}\" không phải số nguyên từ {low} đến {high}"),
+    "catalogue/not_whole_from": (E, "{label} \"{value}\" không phải số nguyên từ {least} trở lên"),
+    "catalogue/not_whole_non_negative": (E, "{label} \"{value}\" không phải số nguyên không âm"),
+    "catalogue/not_positive": (E, "{label} \"{value}\" không phải số lớn hơn 0"),
+    "catalogue/not_a_choice": (E, "{label} \"{value}\" phải là một trong: {choices}"),
+    "catalogue/not_either": (E, "{label} \"{value}\" phải là '{first}' hoặc '{second}'"),
+    "catalogue/not_email": (E, "{label} \"{value}\" không phải địa chỉ thư điện tử"),
+    "catalogue/not_slug": (E, "{label} \"{value}\" chỉ được gồm chữ thường không dấu, số và dấu gạch dưới — có phải là "
+                              "'{slug}'?"),
+    "catalogue/bad_item_id": (E, "mã nhiệm vụ \"{value}\" chỉ được gồm chữ không dấu, số, '.', '-' hoặc '_'"),
+    "catalogue/duplicate": (E, "{label} \"{value}\" trùng với dòng {row}"),
+    "catalogue/item_duplicate": (E, "mục {item} trùng với dòng {row}"),
+    "catalogue/kind_duplicate": (E, "{label} \"{value}\" của mục {item} trùng với dòng {row}"),
+    "catalogue/criterion_duplicate": (E, "tiêu chí số {number} của mục {item} trùng với dòng {row}"),
+    "catalogue/no_units": (E, "chưa có đơn vị nào"),
+    "catalogue/no_items": (E, "chưa có nhiệm vụ nào"),
+    "catalogue/unit_kind_unknown": (E, "loại đơn vị \"{kind}\" không có trong trang {sheet} (cột 'Loại đơn vị')"),
+    "catalogue/unit_unknown": (E, "đơn vị \"{unit}\" không có trong trang {sheet}"),
+    "catalogue/item_unknown": (E, "mục {item} không có trong trang {sheet}"),
+    "catalogue/kind_unknown": (E, "loại điển hình \"{kind}\" không có trong trang {sheet} cho mục {item}"),
+    "catalogue/item_without_kinds": (E, "mục {item} đề xuất điển hình nhưng chưa có loại điển hình nào (trang "
+                                        "{sheet})"),
+    "catalogue/kind_without_criteria": (E, "loại \"{label}\" của mục {item} chưa có tiêu chí nào (trang {sheet})"),
+    # what the catalogue workbook holds that is not read (catalogue.notes: shown, never fatal)
+    "catalogue/extra_sheet": (W, "Trang '{sheet}' không thuộc danh mục nên không được đọc."),
+    "catalogue/extra_column": (W, "Cột '{column}' của trang '{sheet}' không thuộc danh mục nên không được đọc."),
+    "catalogue/extra_round_row": (W, "Dòng {row} của trang '{sheet}' (\"{label}\") không thuộc danh mục nên không được "
+                                     "đọc."),
+    # ---------------------------------------------------------------- what changed since the workbooks went out
+    # (catalogue_changes: lines ``generate`` prints; the part before "/" names the module)
+    "catalogue_changes/head": (W, "Danh mục đã thay đổi so với lần tạo sổ trước:"),
+    "catalogue_changes/unit_added": (W, "Thêm đơn vị \"{unit}\" ({name})."),
+    "catalogue_changes/unit_renamed": (W, "Đơn vị \"{unit}\" đổi tên: \"{old}\" → \"{new}\" (sổ đã gửi vẫn được "
+                                          "nhận)."),
+    "catalogue_changes/unit_removed": (W, "Bỏ đơn vị \"{unit}\" ({name}): sổ đơn vị này gửi về sẽ không được tính."),
+    "catalogue_changes/item_added": (W, "Thêm mục {item} \"{title}\"."),
+    "catalogue_changes/item_removed": (W, "Bỏ mục {item} \"{title}\": dữ liệu mục này trong sổ gửi về sẽ không được "
+                                          "tính."),
+    "catalogue_changes/item_renamed": (W, "Mục {item} đổi tên: \"{old}\" → \"{new}\"."),
+    "catalogue_changes/assignees_added": (W, "Mục {item} giao thêm cho: {units}."),
+    "catalogue_changes/kind_added": (W, "Mục {item} thêm loại điển hình \"{label}\"."),
+    "catalogue_changes/kind_renamed": (W, "Mục {item}: loại \"{old}\" đổi tên thành \"{new}\" — sổ đã gửi còn tên cũ."),
+    "catalogue_changes/criterion_added": (W, "Mục {item} thêm tiêu chí {number} \"{text}\" — sổ đã gửi chưa có cột "
+                                             "này."),
+    "catalogue_changes/criterion_reworded": (W, "Mục {item}, tiêu chí {number} sửa lời: \"{old}\" → \"{new}\" (sổ đã "
+                                                "gửi vẫn được nhận)."),
+    "catalogue_changes/criterion_removed": (W, "Mục {item} bỏ tiêu chí {number}."),
+    "catalogue_changes/deadline": (W, "Hạn nộp đổi: {old} → {new} (sổ đã gửi in hạn cũ)."),
+    "catalogue_changes/still_merged": (W, "Sổ đã gửi trước vẫn được tổng hợp (nhận diện theo mã sổ, mã đơn vị, số tiêu "
+                                          "chí)."),
+    "catalogue_changes/still_merged/resend": (W, "Sổ đã gửi trước vẫn được tổng hợp (nhận diện theo mã sổ, mã đơn vị, "
+                                                 "số tiêu chí); nhưng hãy gửi lại sổ mới cho: {units}."),
 }
 
 REASONS: dict[str, str] = {
@@ -366,13 +448,88 @@ REASONS: dict[str, str] = {
     "os.loop": "tệp là liên kết (symlink) lặp vòng",
     "os.busy": "tệp đang bị chương trình khác khóa",
     "os.other": "lỗi hệ điều hành khi đọc tệp (ổ đĩa hoặc quyền truy cập)",
+    # the officer's catalogue (catalogue, catalogue_book): a problem's place, and a suggestion appended to a text
+    "catalogue.at_row": "[{sheet}, dòng {row}] {message}",
+    "catalogue.did_you_mean": " — có phải là '{guess}'?",
+    # where a catalogue field sits ("catalogue/field": "trường 'x' của <where> <what>")
+    "catalogue.top": "phần đầu tệp",
+    "catalogue.receiver": "bảng [receiver]",
+    "catalogue.signer": "bảng [signer]",
+    "catalogue.unit_nth": "đơn vị thứ {number} ([[units]])",
+    "catalogue.assignment_nth": "nhiệm vụ thứ {number} ([[assignments]])",
+    "catalogue.assignment": "nhiệm vụ '{id}'",
+    "catalogue.kind_nth": "loại điển hình thứ {number} của nhiệm vụ '{id}'",
+    "catalogue.criterion_nth": "tiêu chí thứ {number} của nhiệm vụ '{id}'",
+    # what is wrong with it
+    "catalogue.missing": "bị thiếu",
+    "catalogue.blank": "không được để trống",
+    "catalogue.wrong_type": "phải là {want}, đang là {value!r}",
+    "catalogue.bad_id": "chỉ được gồm chữ thường không dấu, số và dấu gạch dưới (đang là '{value}')",
+    "catalogue.bad_assignment_id": "chỉ được gồm chữ không dấu, số, '.', '-' hoặc '_'",
+    "catalogue.bad_villages": "chỉ được chứa tên thôn (chuỗi khác rỗng)",
+    "catalogue.no_assignments": "phải có ít nhất một nhiệm vụ",
+    "catalogue.one_of": "phải là một trong {choices} (đang là '{value}')",
+    "catalogue.bad_scope": "phải là 'each' hoặc 'joint' (đang là '{value}')",
+    "catalogue.negative": "không được âm",
+    "catalogue.unknown_unit": "nêu đơn vị '{unit}' không có trong danh sách [[units]]",
+    "catalogue.unknown_kind": "nêu loại điển hình '{kind}' không có trong nominee_kinds",
+    "catalogue.no_kinds": "phải có ít nhất một loại điển hình (hoặc đặt nominations = false)",
+    "catalogue.no_criteria_for": "không có tiêu chí nào cho loại '{label}'",
+    # the type a field must have ("catalogue.wrong_type"); true/false is TOML's own spelling
+    "catalogue.type_str": "chuỗi",
+    "catalogue.type_int": "số nguyên",
+    "catalogue.type_list": "danh sách",
+    "catalogue.type_bool": "true/false",
+    "catalogue.type_date": "ngày (YYYY-MM-DD)",
+    "catalogue.type_other": "đúng kiểu",
+    # the ids that must not repeat ("catalogue/duplicate_id")
+    "catalogue.unit_ids": "đơn vị (units.id)",
+    "catalogue.assignment_ids": "nhiệm vụ (assignments.id)",
+    "catalogue.kind_ids": "loại điển hình của nhiệm vụ '{id}'",
+    "catalogue.kind_labels": "nhãn loại điển hình của nhiệm vụ '{id}'",
+    "catalogue.criterion_numbers": "số tiêu chí của nhiệm vụ '{id}'",
+    # the catalogue workbook's columns as its problems name them ("catalogue/blank", "catalogue/duplicate"...)
+    "catalogue_column.unit_id": "mã đơn vị",
+    "catalogue_column.unit_name": "tên đầy đủ",
+    "catalogue_column.unit_email": "thư điện tử",
+    "catalogue_column.item": "mục",
+    "catalogue_column.item_id": "mã nhiệm vụ",
+    "catalogue_column.item_kind": "loại",
+    "catalogue_column.item_title": "tên phong trào, cuộc vận động, lĩnh vực",
+    "catalogue_column.assignees": "đơn vị được giao",
+    "catalogue_column.quota": "chỉ tiêu tối thiểu",
+    "catalogue_column.quota_scope": "cách tính chỉ tiêu",
+    "catalogue_column.nominations": "đề xuất điển hình",
+    "catalogue_column.kind_id": "mã loại",
+    "catalogue_column.kind_label": "tên loại",
+    "catalogue_column.kind_base": "thuộc nhóm",
+    "catalogue_column.number": "số",
+    "catalogue_column.criterion_text": "nội dung tiêu chí",
+    # tomllib's reasons in Vietnamese ("catalogue/toml_syntax"; catalogue._TOML_REASONS maps its English here)
+    "toml.place": "dòng {line}, cột {column}",
+    "toml.unknown": "tệp không đúng định dạng TOML",
+    "toml.invalid_value": "giá trị không hợp lệ (chuỗi phải trong ngoặc kép, ngày dạng 2026-05-31)",
+    "toml.invalid_statement": "dòng không đúng dạng 'tên = giá trị'",
+    "toml.no_equals": "thiếu dấu '=' sau tên trường",
+    "toml.value_redeclared": "trường này đã được khai báo trước đó",
+    "toml.table_redeclared": "bảng này đã được khai báo trước đó",
+    "toml.table_mutated": "không sửa được bảng đã khai báo",
+    "toml.unclosed_array": "thiếu dấu ']' đóng danh sách",
+    "toml.unclosed_table": "thiếu dấu '}}' đóng bảng",
+    "toml.unterminated_string": "chuỗi chưa có dấu ngoặc kép đóng",
+    "toml.newline_in_string": "xuống dòng giữa chuỗi (thiếu dấu ngoặc kép đóng?)",
+    "toml.illegal_character": "có ký tự không được phép",
+    "toml.bad_key_character": "tên trường có ký tự không được phép",
+    "toml.trailing": "thừa nội dung ở cuối dòng",
+    "toml.table_bracket": "thiếu dấu ']' ở cuối tên bảng",
+    "toml.array_table_bracket": "thiếu dấu ']]' ở cuối tên bảng",
+    "toml.no_value": "thiếu giá trị",
+    "toml.bad_date": "ngày không hợp lệ (ghi dạng 2026-05-31)",
+    "toml.bad_escape": "chuỗi có dấu '\\' không hợp lệ",
+    "toml.bad_hex": "mã ký tự không hợp lệ",
+    "toml.early_end": "tệp kết thúc giữa chừng",
+    "toml.duplicate": "trường bị khai báo hai lần",
 }
-
-STILL_LOCAL: tuple[str, ...] = (
-    # modules that still write their own problem texts: the officer's catalogue checks, collected pyxform-style
-    "catalogue.py", "catalogue_book.py", "catalogue_changes.py",
-)
-
 
 def code_of(key: str) -> str:
     """The stable problem code of a text key ('bad_year/range' -> 'bad_year')."""
