@@ -683,6 +683,25 @@ def _dashboard(wb: Any, st: _Styles, pic: P.Picture, x: MasterExtras) -> None:
     if x.edits:
         ws.write_string(4, 0, f"Có {len(x.edits)} chỗ sửa tay trong sổ chưa được áp dụng — xem trang "
                               f"'{SHEET_EDITS}'.", st.warn_text)
+    top = _dashboard_totals(ws, st, pic) + 1
+    last = _dashboard_assignments(ws, st, pic, top)
+    ws.insert_chart(last + 2, 1, _dashboard_chart(wb, pic, top))
+    if x.history is not None:   # replicated/repeated table under the chart (recorded like the rest)
+        from hoacu_xlsx import history as H
+
+        H.write_overview(ws, st, x.history)
+    # hidden: what the tool wrote, so that hand edits of this sheet can be found and listed
+    hashes = ";".join(f"{addr}={cell_hash(v)}" for addr, v in ws.cells.items())
+    ws.ws.set_column(DASHBOARD_CHECK_COL, DASHBOARD_CHECK_COL, 10, None, {"hidden": True})
+    ws.ws.write_string(0, DASHBOARD_CHECK_COL, f"{CHECK_PREFIX}dashboard:")
+    ws.ws.write_string(1, DASHBOARD_CHECK_COL, hashes)
+    setup_print(ws.ws, title=_print_title(pic, SHEET_DASHBOARD), landscape=True, widths=[8, 46, 36] + [13] * 7)
+    ws.activate()
+
+
+def _dashboard_totals(ws: _Recorder, st: _Styles, pic: P.Picture) -> int:
+    """The round in numbers (units by status, nominations counted, items short of their quota); returns the
+    row after them."""
     by = {s: 0 for s in (P.NOT_SUBMITTED, P.SUBMITTED_OK, P.SUBMITTED_ERRORS, P.LATE)}
     for s in pic.units:
         by[s.status] = by.get(s.status, 0) + 1
@@ -700,7 +719,11 @@ def _dashboard(wb: Any, st: _Styles, pic: P.Picture, x: MasterExtras) -> None:
     for i, (label, n) in enumerate(totals):
         ws.write_string(5 + i, 1, label, st.bold)
         ws.write_number(5 + i, 2, n, st.text)
-    top = 5 + len(totals) + 1
+    return 5 + len(totals)
+
+
+def _dashboard_assignments(ws: _Recorder, st: _Styles, pic: P.Picture, top: int) -> int:
+    """One row per item of the catalogue under a header row at ``top``; returns the last row."""
     headers = ["Mục", "Phong trào / lĩnh vực", "Đơn vị được giao", "Số đơn vị được giao", "Đã nộp",
                "Số điển hình", "Chỉ tiêu", "Đạt chỉ tiêu", "Đơn vị nộp muộn", "Được chọn"]
     chosen = _chosen_by_assignment(pic)
@@ -729,6 +752,11 @@ def _dashboard(wb: Any, st: _Styles, pic: P.Picture, x: MasterExtras) -> None:
     ws.conditional_format(top + 1, 7, r, 7, {"type": "cell", "criteria": "==", "value": '"Đạt"', "format": st.ok})
     ws.conditional_format(top + 1, 7, r, 7, {"type": "cell", "criteria": "==", "value": '"Chưa đạt"',
                                              "format": st.bad})
+    return r
+
+
+def _dashboard_chart(wb: Any, pic: P.Picture, top: int) -> Any:
+    """Columns per item (the items table starts under ``top``): units assigned, submitted, nominations, chosen."""
     chart = wb.add_chart({"type": "column"})
     n_rows = [i for i, a in enumerate(pic.assignments) if a.assignment.nominations]
     if n_rows:
@@ -747,18 +775,7 @@ def _dashboard(wb: Any, st: _Styles, pic: P.Picture, x: MasterExtras) -> None:
     chart.set_y_axis(axis)
     chart.set_legend({"position": "bottom"})
     chart.set_size({"width": 760, "height": 360})
-    ws.insert_chart(r + 2, 1, chart)
-    if x.history is not None:   # replicated/repeated table under the chart (recorded like the rest)
-        from hoacu_xlsx import history as H
-
-        H.write_overview(ws, st, x.history)
-    # hidden: what the tool wrote, so that hand edits of this sheet can be found and listed
-    hashes = ";".join(f"{addr}={cell_hash(v)}" for addr, v in ws.cells.items())
-    ws.ws.set_column(DASHBOARD_CHECK_COL, DASHBOARD_CHECK_COL, 10, None, {"hidden": True})
-    ws.ws.write_string(0, DASHBOARD_CHECK_COL, f"{CHECK_PREFIX}dashboard:")
-    ws.ws.write_string(1, DASHBOARD_CHECK_COL, hashes)
-    setup_print(ws.ws, title=_print_title(pic, SHEET_DASHBOARD), landscape=True, widths=[8, 46, 36] + [13] * 7)
-    ws.activate()
+    return chart
 
 
 def _chosen_by_assignment(pic: P.Picture) -> dict[str, int]:

@@ -29,7 +29,6 @@ from hoacu_xlsx.catalogue import Catalogue
 from hoacu_xlsx.messages import reason
 
 
-
 class Job(NamedTuple):
     """One workbook to read (plain 4-tuples are accepted too)."""
 

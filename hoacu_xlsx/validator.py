@@ -16,9 +16,9 @@ from hoacu_xlsx import fields as F
 from hoacu_xlsx import identity as I
 from hoacu_xlsx import messages as T
 from hoacu_xlsx import normalize as N
-from hoacu_xlsx.catalogue import Assignment, Catalogue
+from hoacu_xlsx.catalogue import Assignment, Catalogue, Criterion, NomineeKind
 from hoacu_xlsx.problems import ERROR, WARNING, Problem
-from hoacu_xlsx.reader import Cell, Located, Table, cell_value, formula_error
+from hoacu_xlsx.reader import Cell, Located, Table, TableRow, cell_value, formula_error
 
 MAX_TEXT = 32_000  # Excel keeps at most 32,767 characters in a cell
 # long texts keep the unit's line breaks (achievements are often written as lines)
@@ -86,134 +86,172 @@ def check(located: Located, catalogue: Catalogue, file: str) -> Checked:
     return out
 
 
+class _TableCheck:
+    """What every row of one table is checked against, and how a problem of that table is worded."""
+
+    def __init__(self, table: Table, a: Assignment, c: Catalogue, unit_id: str, file: str) -> None:
+        self.table, self.a, self.c, self.unit_id, self.file = table, a, c, unit_id, file
+        self.fields = {fd.key: fd for fd in F.fields_for(a)}
+        self.lists = {name: {N.fold_key(v): v for v in values} for name, values in F.lists_for(c, a).items()}
+
+    def problem(self, key: str, cell: Cell | None, value: Any = None, severity: str | None = None,
+                **fields: Any) -> Problem:
+        return T.problem(key, self.file, severity=severity, unit_id=self.unit_id, sheet=self.table.sheet,
+                         cell=cell.ref if cell else None, value=None if value is None else str(value)[:200], **fields)
+
+    def blank_cell(self, cell: Cell | None, key: str, row: int) -> Cell | None:
+        """The cell a blank value is reported at: the row's own, else where the column is."""
+        return cell or _ref(self.table, key, row)
+
+
 def _check_table(table: Table, a: Assignment, c: Catalogue, unit_id: str, file: str, out: Checked) -> None:
-    fields = {fd.key: fd for fd in F.fields_for(a)}
-    lists = F.lists_for(c, a)
-    folded_lists = {name: {N.fold_key(v): v for v in values} for name, values in lists.items()}
+    t = _TableCheck(table, a, c, unit_id, file)
+    blocking_columns = any(p.code == "missing_column" and p.sheet == table.sheet for p in out.problems)
+    out.preparer[a.id] = _preparer(t, out.problems)
     seen_ids: dict[str, int] = {}
     seen_legacy: dict[str, int] = {}
-    blocking_columns = any(p.code == "missing_column" and p.sheet == table.sheet for p in out.problems)
-    prep: dict[str, str] = {}
-    for key, cell in table.preparer.items():
-        prep[key] = _text(cell, file, unit_id, table.sheet, out.problems)
-    out.preparer[a.id] = prep
+    for row in table.rows:
+        nomination = _check_row(t, row, out.problems, seen_ids, seen_legacy)
+        if nomination is not None:
+            out.nominations.append(nomination)
+    if not any(n.assignment_id == a.id for n in out.nominations) and not blocking_columns:
+        out.problems.append(T.problem("no_nominations", file, unit_id=unit_id, sheet=table.sheet,
+                                      cell=f"{table.columns.get('ten', 'C')}{table.header_row + 1}",
+                                      heading=a.heading, quota=a.quota))
+
+
+def _preparer(t: _TableCheck, problems: list[Problem]) -> dict[str, str]:
+    """The lines above the table: who prepared it, and when."""
+    table = t.table
+    prep = {key: _text(cell, t.file, t.unit_id, table.sheet, problems) for key, cell in table.preparer.items()}
     if "ngay_lap" in table.preparer:
         cell = table.preparer["ngay_lap"]
         try:
             when = N.parse_date(cell_value(cell.value))
             prep["ngay_lap"] = when.strftime("%d/%m/%Y") if when else ""
         except ValueError:
-            out.problems.append(T.problem("bad_date", file, unit_id=unit_id, sheet=table.sheet, cell=cell.ref,
-                                          value=prep.get("ngay_lap"), text=prep.get("ngay_lap")))
+            problems.append(T.problem("bad_date", t.file, unit_id=t.unit_id, sheet=table.sheet, cell=cell.ref,
+                                      value=prep.get("ngay_lap"), text=prep.get("ngay_lap")))
     if not prep.get("nguoi_lap"):
-        out.problems.append(T.problem("no_preparer", file, unit_id=unit_id, sheet=table.sheet))
-    counted = 0
-    for row in table.rows:
-        probs: list[Problem] = []
+        problems.append(T.problem("no_preparer", t.file, unit_id=t.unit_id, sheet=table.sheet))
+    return prep
 
-        def add(key: str, cell: Cell | None, value: Any = None, severity: str | None = None, **fields: Any) -> None:
-            probs.append(T.problem(key, file, severity=severity, unit_id=unit_id, sheet=table.sheet,
-                                   cell=cell.ref if cell else None,
-                                   value=None if value is None else str(value)[:200], **fields))
 
-        values: dict[str, str] = {}
-        broken: dict[str, str] = {}          # field key -> formula error value (#NAME?...)
-        for key, cell in row.cells.items():
-            values[key] = _text(cell, file, unit_id, table.sheet, probs, key in LONG_TEXT)
-            if err := formula_error(cell.value):
-                broken[key] = err
-        if not any(values.values()) and not broken:
-            continue
-        if row.outside_table:
-            add("below_table", next(iter(row.cells.values())), row=row.row)
-        kind_label = values.get("loai_dien_hinh", "")
-        kind = None
-        if kind_label:
-            kind_label = folded_lists["kinds"].get(N.fold_key(kind_label), kind_label)
-            kind = a.kind_by_label(kind_label)
-            if kind is None:
-                other = [x.label for x in a.nominee_kinds]
-                add("kind_not_allowed", row.cells.get("loai_dien_hinh"), values["loai_dien_hinh"],
-                    kind=values["loai_dien_hinh"], allowed=", ".join(other))
-            else:
-                values["loai_dien_hinh"] = kind.label
-        base = kind.base if kind else None
-        for key, fd in fields.items():
-            cell = row.cells.get(key)
-            val = values.get(key, "")
-            required = kind is not None and F.field_required(fd, a, kind.id, kind.base)
-            if fd.criterion is not None:
-                applies = kind is None or kind.id in fd.criterion.applies_to
-                if not val:
-                    if required:
-                        add("criterion_blank", cell or _ref(table, key, row.row), number=fd.criterion.number,
-                            short=fd.criterion.short)
-                    continue
-                norm = folded_lists["answers"].get(N.fold_key(val))
-                if norm is None:
-                    add("not_in_list/criterion", cell, val, text=val, number=fd.criterion.number)
-                    continue
-                values[key] = norm
-                if not applies:
-                    add("criterion_not_applicable", cell, val, number=fd.criterion.number,
-                        kind=kind.label)  # type: ignore[union-attr]
-                elif norm == F.CRITERION_NOT_MET:
-                    add("criterion_not_met", cell, val, number=fd.criterion.number, short=fd.criterion.short)
-                continue
-            if key in broken:
-                add("formula_error", cell, broken[key],
-                    severity=ERROR if required or key in ("loai_dien_hinh", "ten") else WARNING,
-                    error=broken[key], header=fd.header)
-                continue
-            if not val:
-                if required or (key in ("loai_dien_hinh", "ten")):
-                    add("required_blank/kind" if kind else "required_blank", cell or _ref(table, key, row.row),
-                        header=fd.header, kind=kind.label if kind else "")
-                elif kind is not None and F.field_recommended(fd, kind.id, kind.base):
-                    add("recommended_blank", cell or _ref(table, key, row.row), header=fd.header)
-                continue
-            lname = F.list_name(fd, c)
-            if lname and key != "loai_dien_hinh":
-                norm = folded_lists[lname].get(N.fold_key(val))
-                if norm is None:
-                    add("not_in_list", cell, val, severity=WARNING if lname == "villages" else ERROR, text=val,
-                        header=fd.header)
-                else:
-                    values[key] = norm
-            elif fd.kind == "year":
-                try:
-                    y = N.parse_year(cell_value(cell.value) if cell else val)
-                except ValueError:
-                    add("bad_year", cell, val, text=val)
-                    continue
-                if y is not None and not 1900 <= y <= c.year:
-                    add("bad_year/range", cell, val, year=y, last=c.year)
-                    continue
-                values[key] = str(y) if y is not None else ""
-            elif fd.kind == "phone":
-                try:
-                    values[key] = N.parse_phone(cell_value(cell.value) if cell else val) or ""
-                except ValueError:
-                    add("bad_phone", cell, val, text=val)
-            elif key == "ten":
-                values[key] = N.display_name(val) if base != "tap_the" else val
-            if len(values.get(key, "")) > MAX_TEXT:
-                values[key] = values[key][:MAX_TEXT]
-                add("too_long", cell, header=fd.header, limit=f"{MAX_TEXT:,}".replace(",", "."))
-        errors = sum(p.is_error for p in probs)
-        out.problems.extend(probs)
-        name, year = values.get("ten", ""), values.get("nam_sinh", "")
-        ident = _numbered(nomination_id, seen_ids, unit_id, a.id, name, year)
-        legacy = _numbered(legacy_nomination_id, seen_legacy, unit_id, a.id, name, year)
-        orig = row.cells.get("ten")
-        out.nominations.append(Nomination(
-            ident, unit_id, a.id, values, str(orig.value) if orig else "", file, table.sheet, row.row,
-            base, errors, len(probs) - errors, {k: cl.ref for k, cl in row.cells.items()}, legacy))
-        counted += errors == 0
-    if not any(n.assignment_id == a.id for n in out.nominations) and not blocking_columns:
-        out.problems.append(T.problem("no_nominations", file, unit_id=unit_id, sheet=table.sheet,
-                                      cell=f"{table.columns.get('ten', 'C')}{table.header_row + 1}",
-                                      heading=a.heading, quota=a.quota))
+def _check_row(t: _TableCheck, row: TableRow, problems: list[Problem], seen_ids: dict[str, int],
+               seen_legacy: dict[str, int]) -> Nomination | None:
+    """One row of the table: its values normalised, its problems; None for a row with nothing in it."""
+    probs: list[Problem] = []
+    values: dict[str, str] = {}
+    broken: dict[str, str] = {}          # field key -> formula error value (#NAME?...)
+    for key, cell in row.cells.items():
+        values[key] = _text(cell, t.file, t.unit_id, t.table.sheet, probs, key in LONG_TEXT)
+        if err := formula_error(cell.value):
+            broken[key] = err
+    if not any(values.values()) and not broken:
+        return None
+    if row.outside_table:
+        probs.append(t.problem("below_table", next(iter(row.cells.values())), row=row.row))
+    kind = _kind(t, row, values, probs)
+    for key, fd in t.fields.items():
+        _check_field(t, row, key, fd, kind, values, broken, probs)
+    errors = sum(p.is_error for p in probs)
+    problems.extend(probs)
+    name, year = values.get("ten", ""), values.get("nam_sinh", "")
+    ident = _numbered(nomination_id, seen_ids, t.unit_id, t.a.id, name, year)
+    legacy = _numbered(legacy_nomination_id, seen_legacy, t.unit_id, t.a.id, name, year)
+    orig = row.cells.get("ten")
+    return Nomination(ident, t.unit_id, t.a.id, values, str(orig.value) if orig else "", t.file, t.table.sheet,
+                      row.row, kind.base if kind else None, errors, len(probs) - errors,
+                      {k: cl.ref for k, cl in row.cells.items()}, legacy)
+
+
+def _kind(t: _TableCheck, row: TableRow, values: dict[str, str], probs: list[Problem]) -> NomineeKind | None:
+    """The row's nominee kind (its label put as the catalogue writes it), or None."""
+    kind_label = values.get("loai_dien_hinh", "")
+    if not kind_label:
+        return None
+    kind_label = t.lists["kinds"].get(N.fold_key(kind_label), kind_label)
+    kind = t.a.kind_by_label(kind_label)
+    if kind is None:
+        other = [x.label for x in t.a.nominee_kinds]
+        probs.append(t.problem("kind_not_allowed", row.cells.get("loai_dien_hinh"), values["loai_dien_hinh"],
+                               kind=values["loai_dien_hinh"], allowed=", ".join(other)))
+    else:
+        values["loai_dien_hinh"] = kind.label
+    return kind
+
+
+def _check_field(t: _TableCheck, row: TableRow, key: str, fd: F.Field, kind: NomineeKind | None, values: dict[str, str],
+                 broken: dict[str, str], probs: list[Problem]) -> None:
+    """One field of one row: required, in its list, a year, a phone…; ``values[key]`` normalised in place."""
+    cell = row.cells.get(key)
+    val = values.get(key, "")
+    required = kind is not None and F.field_required(fd, t.a, kind.id, kind.base)
+    if fd.criterion is not None:
+        _check_criterion(t, row, key, fd.criterion, kind, required, values, probs)
+        return
+    if key in broken:
+        probs.append(t.problem("formula_error", cell, broken[key],
+                               severity=ERROR if required or key in ("loai_dien_hinh", "ten") else WARNING,
+                               error=broken[key], header=fd.header))
+        return
+    if not val:
+        if required or (key in ("loai_dien_hinh", "ten")):
+            probs.append(t.problem("required_blank/kind" if kind else "required_blank",
+                                   t.blank_cell(cell, key, row.row), header=fd.header,
+                                   kind=kind.label if kind else ""))
+        elif kind is not None and F.field_recommended(fd, kind.id, kind.base):
+            probs.append(t.problem("recommended_blank", t.blank_cell(cell, key, row.row), header=fd.header))
+        return
+    lname = F.list_name(fd, t.c)
+    if lname and key != "loai_dien_hinh":
+        norm = t.lists[lname].get(N.fold_key(val))
+        if norm is None:
+            probs.append(t.problem("not_in_list", cell, val, severity=WARNING if lname == "villages" else ERROR,
+                                   text=val, header=fd.header))
+        else:
+            values[key] = norm
+    elif fd.kind == "year":
+        try:
+            y = N.parse_year(cell_value(cell.value) if cell else val)
+        except ValueError:
+            probs.append(t.problem("bad_year", cell, val, text=val))
+            return
+        if y is not None and not 1900 <= y <= t.c.year:
+            probs.append(t.problem("bad_year/range", cell, val, year=y, last=t.c.year))
+            return
+        values[key] = str(y) if y is not None else ""
+    elif fd.kind == "phone":
+        try:
+            values[key] = N.parse_phone(cell_value(cell.value) if cell else val) or ""
+        except ValueError:
+            probs.append(t.problem("bad_phone", cell, val, text=val))
+    elif key == "ten":
+        values[key] = N.display_name(val) if (kind.base if kind else None) != "tap_the" else val
+    if len(values.get(key, "")) > MAX_TEXT:
+        values[key] = values[key][:MAX_TEXT]
+        probs.append(t.problem("too_long", cell, header=fd.header, limit=f"{MAX_TEXT:,}".replace(",", ".")))
+
+
+def _check_criterion(t: _TableCheck, row: TableRow, key: str, crit: Criterion, kind: NomineeKind | None,
+                     required: bool, values: dict[str, str], probs: list[Problem]) -> None:
+    """A criterion column: one of the answers of the list, and about a criterion this kind is judged on."""
+    cell = row.cells.get(key)
+    val = values.get(key, "")
+    if not val:
+        if required:
+            probs.append(t.problem("criterion_blank", t.blank_cell(cell, key, row.row), number=crit.number,
+                                   short=crit.short))
+        return
+    norm = t.lists["answers"].get(N.fold_key(val))
+    if norm is None:
+        probs.append(t.problem("not_in_list/criterion", cell, val, text=val, number=crit.number))
+        return
+    values[key] = norm
+    if kind is not None and kind.id not in crit.applies_to:
+        probs.append(t.problem("criterion_not_applicable", cell, val, number=crit.number, kind=kind.label))
+    elif norm == F.CRITERION_NOT_MET:
+        probs.append(t.problem("criterion_not_met", cell, val, number=crit.number, short=crit.short))
 
 
 def _numbered(make: Any, seen: dict[str, int], unit_id: str, aid: str, name: str, year: str) -> str:
