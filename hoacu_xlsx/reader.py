@@ -292,29 +292,54 @@ def _match_header(text: str, labels: dict[str, str], a: Assignment, prefix: bool
     return cands[0] if len(cands) == 1 and len(folded) >= 4 else None
 
 
-def _find_header(g: Grid, a: Assignment) -> tuple[int, dict[str, int]] | None:
-    """The row holding most of the assignment's header labels (exact labels first, then prefixes)."""
-    labels = _header_labels(a)
-    texts = [((r, c), v) for (r, c), v in g.cells.items() if r <= HEADER_SCAN_ROWS and isinstance(v, str)]
+def _header_rows(g: Grid, a: Assignment, labels: dict[str, str], last: int) -> dict[int, dict[str, int]]:
+    """Row -> {field key: column} of the exact header labels found in the rows up to ``last`` (0-based)."""
     by_row: dict[int, dict[str, int]] = {}
-    for (r, c), v in texts:
-        key = _match_header(v, labels, a, prefix=False)
-        if key:
-            by_row.setdefault(r, {}).setdefault(key, c)
-    best_row = max(by_row, key=lambda r: len(by_row[r]), default=None)
-    if best_row is not None and len(by_row[best_row]) < len(labels) - 1:
-        for (r, c), v in texts:  # a unit edited some headers: try prefix matches on the likely row(s)
-            if r == best_row:
-                key = _match_header(v, labels, a, prefix=True)
-                if key:
-                    by_row[r].setdefault(key, c)
+    for (r, c), v in g.cells.items():
+        if r <= last and isinstance(v, str):
+            key = _match_header(v, labels, a, prefix=False)
+            if key:
+                by_row.setdefault(r, {}).setdefault(key, c)
+    return by_row
+
+
+def _first_best(by_row: dict[int, dict[str, int]]) -> tuple[int, dict[str, int]] | None:
     best: tuple[int, dict[str, int]] | None = None
     for r, found in by_row.items():
         if best is None or len(found) > len(best[1]):
             best = (r, found)
+    return best
+
+
+def _find_header(g: Grid, a: Assignment, expected: int | None = None) -> tuple[int, dict[str, int]] | None:
+    """The row holding most of the assignment's header labels (exact labels first, then prefixes).
+
+    ``expected``: the header row _meta names (0-based). When the rows down to it already hold one with
+    every column, no row below can hold more, so the data rows are not looked at (the same answer, sooner).
+    """
+    labels = _header_labels(a)
+    if expected is not None and expected < HEADER_SCAN_ROWS:
+        best = _first_best(_header_rows(g, a, labels, expected))
+        if best is not None and len(best[1]) == _key_count(a) and len(best[1]) >= 3:
+            return best
+    by_row = _header_rows(g, a, labels, HEADER_SCAN_ROWS)
+    best_row = max(by_row, key=lambda r: len(by_row[r]), default=None)
+    if best_row is not None and len(by_row[best_row]) < len(labels) - 1:
+        for (r, c), v in g.cells.items():  # a unit edited some headers: try prefix matches on the likely row(s)
+            if r == best_row and isinstance(v, str):
+                key = _match_header(v, labels, a, prefix=True)
+                if key:
+                    by_row[r].setdefault(key, c)
+    best = _first_best(by_row)
     if best is None or len(best[1]) < 3:
         return None
     return best
+
+
+@functools.lru_cache(maxsize=256)
+def _key_count(a: Assignment) -> int:
+    """How many field keys a header row can hold at most (see _match_header)."""
+    return len(set(_header_labels(a).values()) | {c.key for c in a.criteria})
 
 
 def locate(raw: dict[str, Any], catalogue: Catalogue, issued: dict[str, str], file: str,
@@ -407,7 +432,7 @@ def _locate_table(grids: list[Grid], a: Assignment, lay: M.SheetLayout | None, f
     candidates += [g for g in grids if g not in candidates and g.name not in used and g.name != M.SHEET]
     found: tuple[Grid, int, dict[str, int]] | None = None
     for g in candidates:
-        hit = _find_header(g, a)
+        hit = _find_header(g, a, lay.header_row - 1 if lay and lay.header_row and g.name == lay.sheet else None)
         if hit and (found is None or len(hit[1]) > len(found[2])):
             found = (g, *hit)
             if g is candidates[0] and len(hit[1]) >= len(F.fields_for(a)) - 2:

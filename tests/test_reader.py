@@ -82,6 +82,33 @@ def test_inserted_rows_and_a_column_are_followed_by_the_header_labels(book, cata
     assert not shifted.is_error
 
 
+def _copy_row(wb, src: int, dst: int) -> None:
+    ws = wb["Mục 1"]
+    for merged in [m for m in ws.merged_cells.ranges if m.min_row <= dst <= m.max_row]:
+        ws.unmerge_cells(str(merged))
+    for c in range(1, ws.max_column + 1):
+        ws.cell(dst, c).value = ws.cell(src, c).value
+
+
+@pytest.mark.parametrize("edit", ["none", "rows_above", "header_again_below", "header_again_above",
+                                  "one_header_edited", "one_header_blank"])
+def test_the_header_row_named_by_meta_is_a_shortcut_never_a_different_answer(book, catalogue, edit):
+    """_find_header stops at the row _meta names when it holds every column: the answer must be the one the
+    scan of every row gives, however the unit edited the sheet."""
+    from hoacu_xlsx.reader import Grid, _find_header
+
+    changes = {"none": lambda wb: None, "rows_above": lambda wb: wb["Mục 1"].insert_rows(2, 2),
+               "header_again_below": lambda wb: _copy_row(wb, 7, 20),
+               "header_again_above": lambda wb: _copy_row(wb, 7, 2),
+               "one_header_edited": lambda wb: setattr(wb["Mục 1"]["C7"], "value", "Họ tên người được đề xuất"),
+               "one_header_blank": lambda wb: setattr(wb["Mục 1"]["E7"], "value", None)}
+    raw = read_raw(edited(book, changes[edit]))
+    grid = Grid(next(s for s in raw["sheets"] if s["name"] == "Mục 1"))
+    a = catalogue.assignment(AID)
+    assert _find_header(grid, a, 6) == _find_header(grid, a)
+    assert _find_header(grid, a) is not None
+
+
 def test_a_renamed_sheet_is_still_read_and_reported(book, catalogue):
     loc = located(edited(book, lambda wb: setattr(wb["Mục 1"], "title", "Danh sách")), catalogue)
     assert names(loc.tables[0]) == ["Người mẫu Số 1", "Người mẫu Số 2"]
