@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import stat
 import unicodedata
 from pathlib import Path, PurePosixPath
 from typing import Any, Iterable
@@ -27,6 +28,7 @@ from hoacu_xlsx import picture as P
 from hoacu_xlsx.catalogue import Catalogue
 from hoacu_xlsx.clock import parse_when
 from hoacu_xlsx.intake.incoming import SEP, Incoming, label
+from hoacu_xlsx.intake.scan import stat_key
 from hoacu_xlsx.master import SHEET_MATERIALS
 from hoacu_xlsx.store import MaterialRecord, Store
 
@@ -227,20 +229,57 @@ def safe_name(name: str, fmt: str) -> str:
     return f"{stem}.{ext}" if ext in _EXT_OK.get(fmt, (fmt,)) else f"{stem}.{ext}.{fmt}" if ext else f"{stem}.{fmt}"
 
 
-def _same(path: Path, sha256: str) -> bool:
-    try:
-        return path.is_file() and hashlib.sha256(path.read_bytes()).hexdigest() == sha256
-    except OSError:
-        return False
+class _Copies:
+    """Which bytes the copies beside the master hold. A copy is hashed once; after that, while its stat key
+    (size, modification and change times, file id) is the same, it is known without reading it again:
+    a province's photos and write-ups are not re-read on every merge. Any change of the file changes
+    its change time, and it is hashed again."""
+
+    def __init__(self, master_dir: Path, store: Store) -> None:
+        self.master_dir, self.store = master_dir, store
+        self.known = store.copy_stats()
+        self.seen: dict[str, tuple[str, tuple[int, ...]]] = {}
+
+    def _rel(self, path: Path) -> str:
+        return path.relative_to(self.master_dir).as_posix()
+
+    def same(self, path: Path, sha256: str) -> bool:
+        """Does ``path`` hold exactly the bytes ``sha256``?"""
+        try:
+            st = os.stat(path)
+            if not stat.S_ISREG(st.st_mode):
+                return False
+            key, rel = stat_key(st), self._rel(path)
+            if self.known.get(rel) != (sha256, key):
+                if _digest(path) != sha256:
+                    return False
+            self.seen[rel] = (sha256, key)
+            return True
+        except (OSError, ValueError):
+            return False
+
+    def written(self, path: Path, sha256: str) -> None:
+        """``path`` was just written (or moved) with the bytes ``sha256``."""
+        try:
+            self.seen[self._rel(path)] = (sha256, stat_key(os.stat(path)))
+        except (OSError, ValueError):
+            pass
+
+    def save(self) -> None:
+        self.store.save_copy_stats(self.seen)
 
 
-def _target(folder: Path, name: str, sha256: str) -> Path:
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _target(folder: Path, name: str, sha256: str, copies: _Copies) -> Path:
     """Where the copy goes: the name itself, or 'name (2)', 'name (3)' … — never over a different file."""
     stem, ext = os.path.splitext(name)
     n = 1
     while True:
         p = folder / (name if n == 1 else f"{stem} ({n}){ext}")
-        if not p.exists() or _same(p, sha256):
+        if not p.exists() or copies.same(p, sha256):
             return p
         n += 1
 
@@ -257,17 +296,18 @@ def place_copies(pic: P.Picture, master_dir: Path, store: Store) -> list[str]:
     A copy that is still right (same bytes, right folder) is kept; one whose unit changed is moved.
     """
     root = master_dir / COPY_DIR.format(year=pic.catalogue.year)
+    copies = _Copies(master_dir, store)
     notices = []
     for m in pic.materials:
         folder = root / (m.unit.id if m.unit else NO_UNIT_DIR)
         old = master_dir / m.copy if m.copy else None
-        if old is not None and old.parent == folder and _same(old, m.sha256):
+        if old is not None and old.parent == folder and copies.same(old, m.sha256):
             continue
         try:
             folder.mkdir(parents=True, exist_ok=True)
-            dest = _target(folder, safe_name(m.name, m.fmt), m.sha256)
+            dest = _target(folder, safe_name(m.name, m.fmt), m.sha256, copies)
             if not dest.exists():
-                if old is not None and _same(old, m.sha256):
+                if old is not None and copies.same(old, m.sha256):
                     os.replace(old, dest)
                 elif (data := store.archived_bytes(m.archive or "")) is not None:
                     _write(dest, data)
@@ -275,12 +315,15 @@ def place_copies(pic: P.Picture, master_dir: Path, store: Store) -> list[str]:
                     notices.append(T.text("material_copy/lost", name=label(m.name)))
                     m.copy = ""
                     continue
+                copies.written(dest, m.sha256)
         except OSError as exc:
             notices.append(T.text("material_copy", name=label(m.name), folder=folder, error=exc.strerror or exc))
             m.copy = ""
             continue
         m.copy = dest.relative_to(master_dir).as_posix()
         store.set_material_copy(m.sha256, m.copy)
+    if pic.materials or copies.known:
+        copies.save()
     return notices
 
 

@@ -91,6 +91,11 @@ CREATE TABLE IF NOT EXISTS inbox_index (
     stat TEXT NOT NULL,          -- JSON [size, mtime_ns, file id (inode), ctime_ns] when it was last read
     yielded TEXT NOT NULL        -- JSON [[sha256, name, email Date, sender], ...]: what it held (a container: several)
 );
+CREATE TABLE IF NOT EXISTS copy_stats (
+    path TEXT PRIMARY KEY,       -- a material's copy beside the master, relative to master/
+    sha256 TEXT NOT NULL,        -- the bytes it held when last hashed
+    stat TEXT NOT NULL           -- JSON [size, mtime_ns, file id, ctime_ns] then: unchanged -> not hashed again
+);
 CREATE TABLE IF NOT EXISTS master_written (
     path TEXT PRIMARY KEY,       -- the master's file name in master/
     size INTEGER NOT NULL, sha256 TEXT NOT NULL, written_at TEXT NOT NULL
@@ -457,6 +462,17 @@ class Store:
 
     def set_material_copy(self, sha256: str, copy: str) -> None:
         self.conn.execute("UPDATE materials SET copy=? WHERE sha256=?", (copy, sha256))
+
+    def copy_stats(self) -> dict[str, tuple[str, tuple[int, ...]]]:
+        """Copy path (relative to master/) -> (sha256 of its bytes, its stat key when they were hashed)."""
+        return {path: (sha, tuple(json.loads(st))) for path, sha, st in
+                self.conn.execute("SELECT path, sha256, stat FROM copy_stats")}
+
+    def save_copy_stats(self, entries: dict[str, tuple[str, tuple[int, ...]]]) -> None:
+        """Replace the table with ``entries`` (copies no longer checked drop out)."""
+        self.conn.execute("DELETE FROM copy_stats")
+        self.conn.executemany("INSERT INTO copy_stats VALUES (?,?,?)",
+                              [(path, sha, json.dumps(list(st))) for path, (sha, st) in entries.items()])
 
     # -- cached validation results (valid while the catalogue, tokens and code version are the same)
     def checked_keys(self) -> dict[str, str]:

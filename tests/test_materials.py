@@ -204,6 +204,35 @@ def test_a_second_copy_never_overwrites_a_different_file(plain_round, tmp_path, 
                                                                              "DTTT_2024_hoi_lhpn.docx"]
 
 
+def test_copies_are_hashed_once_and_again_only_when_changed(plain_round, tmp_path, catalogue, monkeypatch):
+    """A province's photos are not re-read on every merge; a copy edited by hand is noticed, kept, and a fresh
+    copy of what the unit sent is placed beside it."""
+    from hoacu_xlsx import materials
+
+    src, _book = plain_round
+    wd = shutil.copytree(src, tmp_path / "wd")
+    sent = write_up("Bản gửi")
+    (wd / "inbox" / "DTTT_2024_hoi_lhpn.docx").write_bytes(sent)
+    merge.run(catalogue, wd, now=NOW)
+    folder = master_path(wd, 2024).parent / "tai_lieu_2024" / "hoi_lhpn"
+    copy = folder / "DTTT_2024_hoi_lhpn.docx"
+    assert copy.read_bytes() == sent
+
+    hashed: list[Path] = []
+    real = materials._digest
+    monkeypatch.setattr(materials, "_digest", lambda p: hashed.append(p) or real(p))
+    merge.run(catalogue, wd, now=NOW)
+    assert hashed == [] and copy.read_bytes() == sent
+
+    copy.write_bytes(sent[:-10] + b"0123456789")      # the officer edits the copy (same size)
+    merge.run(catalogue, wd, now=NOW)
+    assert hashed and copy.read_bytes() != sent
+    assert (folder / "DTTT_2024_hoi_lhpn (2).docx").read_bytes() == sent
+    hashed.clear()
+    merge.run(catalogue, wd, now=NOW)
+    assert hashed == []
+
+
 @pytest.mark.parametrize("name,data,fragment", [
     ("co_dtd.docx", hostile_docx_dtd(), "DOCTYPE/ENTITY"),
     ("bom.docx", docx_bomb(), "bom nén"),
