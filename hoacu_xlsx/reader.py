@@ -17,7 +17,7 @@ import io
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Any, Callable
 
 from hoacu_xlsx import fields as F
 from hoacu_xlsx import meta as M
@@ -342,6 +342,9 @@ def _key_count(a: Assignment) -> int:
     return len(set(_header_labels(a).values()) | {c.key for c in a.criteria})
 
 
+Note = Callable[..., None]   # note(problem key, **fields): a problem of the file being located
+
+
 def locate(raw: dict[str, Any], catalogue: Catalogue, issued: dict[str, str], file: str,
            *, file_unit_hint: str | None = None, force_unit: str | None = None) -> Located:
     """Identify the unit and find each assignment's table in a raw workbook.
@@ -362,32 +365,9 @@ def locate(raw: dict[str, Any], catalogue: Catalogue, issued: dict[str, str], fi
         owner = f" ({meta.unit_name})" if meta.unit_name else ""
         note("other_year", year=meta.year, owner=owner, current=catalogue.year, value=meta.year)
         return Located(None, None, meta, [], problems, sheet_name)
-    sheet_unit = catalogue.unit_by_name(sheet_name) if sheet_name else None
-    unit: Unit | None = catalogue.unit(force_unit) if force_unit else None
-    how: str | None = "officer" if unit else None
-    if unit is None and meta is not None:
-        token_unit = issued.get(meta.token)
-        if token_unit and catalogue.unit(token_unit):
-            unit, how = catalogue.unit(token_unit), "token"
-            if meta.unit_id != token_unit:
-                note("meta_edited", meta_unit=meta.unit_id, unit=unit.name, value=meta.unit_id)
-        elif catalogue.unit(meta.unit_id):
-            unit, how = catalogue.unit(meta.unit_id), "meta"
-            if issued:
-                note("unknown_token", value=meta.token)
-        else:
-            meta_issue = T.reason("meta.unknown_unit", unit_id=meta.unit_id)
+    unit, how = _identify(catalogue, issued, meta, meta_issue, sheet_name, file_unit_hint, force_unit, note)
     if unit is None:
-        if sheet_unit is not None:
-            unit, how = sheet_unit, "sheet"
-            note("identified_by_name", reason=meta_issue, unit=sheet_unit.name, value=sheet_name)
-        elif file_unit_hint and catalogue.unit(file_unit_hint):
-            unit, how = catalogue.unit(file_unit_hint), "filename"
-            note("identified_by_filename", reason=meta_issue, unit=unit.name)
-        else:
-            note("unidentified", reason=meta_issue, value=sheet_name)
-            return Located(None, None, meta, [], problems, sheet_name)
-
+        return Located(None, None, meta, [], problems, sheet_name)
     tables: list[Table] = []
     held = catalogue.assignments_of(unit.id)
     used: set[str] = set()
@@ -408,6 +388,41 @@ def locate(raw: dict[str, Any], catalogue: Catalogue, issued: dict[str, str], fi
     for a in held:
         if a.id not in wanted_ids:
             note("assignment_missing", heading=a.heading)
+    _other_sheets(grids, used, note)
+    return Located(unit, how, meta, tables, problems, sheet_name)
+
+
+def _identify(catalogue: Catalogue, issued: dict[str, str], meta: M.Meta | None, meta_issue: str | None,
+              sheet_name: str | None, file_unit_hint: str | None, force_unit: str | None,
+              note: Note) -> tuple[Unit | None, str | None]:
+    """Which unit sent the workbook, and how that is known: the officer's verdict, the issued token, the unit id
+    in _meta, the unit name in the sheet, the file name — in that order; (None, None) with a problem noted."""
+    sheet_unit = catalogue.unit_by_name(sheet_name) if sheet_name else None
+    if force_unit and (unit := catalogue.unit(force_unit)):
+        return unit, "officer"
+    if meta is not None:
+        token_unit = issued.get(meta.token)
+        if token_unit and (unit := catalogue.unit(token_unit)):
+            if meta.unit_id != token_unit:
+                note("meta_edited", meta_unit=meta.unit_id, unit=unit.name, value=meta.unit_id)
+            return unit, "token"
+        if unit := catalogue.unit(meta.unit_id):
+            if issued:
+                note("unknown_token", value=meta.token)
+            return unit, "meta"
+        meta_issue = T.reason("meta.unknown_unit", unit_id=meta.unit_id)
+    if sheet_unit is not None:
+        note("identified_by_name", reason=meta_issue, unit=sheet_unit.name, value=sheet_name)
+        return sheet_unit, "sheet"
+    if file_unit_hint and (unit := catalogue.unit(file_unit_hint)):
+        note("identified_by_filename", reason=meta_issue, unit=unit.name)
+        return unit, "filename"
+    note("unidentified", reason=meta_issue, value=sheet_name)
+    return None, None
+
+
+def _other_sheets(grids: list[Grid], used: set[str], note: Note) -> None:
+    """Sheets holding no table: typing on the instructions sheet and extra sheets are warned."""
     for g in grids:
         if g.name in used or g.name == M.SHEET:
             continue
@@ -420,23 +435,11 @@ def locate(raw: dict[str, Any], catalogue: Catalogue, issued: dict[str, str], fi
             continue
         if g.cells:
             note("extra_sheet", sheet=g.name)
-    return Located(unit, how, meta, tables, problems, sheet_name)
 
 
 def _locate_table(grids: list[Grid], a: Assignment, lay: M.SheetLayout | None, file: str, unit: Unit,
                   problems: list[Problem], used: set[str]) -> Table | None:
-    by_name = {g.name: g for g in grids}
-    candidates: list[Grid] = []
-    if lay and lay.sheet in by_name:
-        candidates.append(by_name[lay.sheet])
-    candidates += [g for g in grids if g not in candidates and g.name not in used and g.name != M.SHEET]
-    found: tuple[Grid, int, dict[str, int]] | None = None
-    for g in candidates:
-        hit = _find_header(g, a, lay.header_row - 1 if lay and lay.header_row and g.name == lay.sheet else None)
-        if hit and (found is None or len(hit[1]) > len(found[2])):
-            found = (g, *hit)
-            if g is candidates[0] and len(hit[1]) >= len(F.fields_for(a)) - 2:
-                break
+    found = _find_table(grids, a, lay, used)
     if found is None:
         problems.append(T.problem("table_missing", file, unit_id=unit.id, sheet=lay.sheet if lay else None,
                                   heading=a.heading, layout_sheet=lay.sheet if lay else ""))
@@ -459,11 +462,38 @@ def _locate_table(grids: list[Grid], a: Assignment, lay: M.SheetLayout | None, f
         problems.append(T.problem("missing_column" if blocking else "missing_column/recommended", file,
                                   unit_id=unit.id, sheet=g.name, cell=a1(hr, max(cols.values()) + 1),
                                   value=fd.header, header=fd.header))
-    # data rows
+    _data_rows(table, g, hr, cols, lay, file, unit, problems)
+    if lay:
+        _preparer_cells(table, g, lay)
+    return table
+
+
+def _find_table(grids: list[Grid], a: Assignment, lay: M.SheetLayout | None,
+                used: set[str]) -> tuple[Grid, int, dict[str, int]] | None:
+    """The sheet, header row and columns of an assignment's table: the sheet _meta names first, then any other
+    sheet not already taken; the one whose header row holds the most columns."""
+    by_name = {g.name: g for g in grids}
+    candidates: list[Grid] = []
+    if lay and lay.sheet in by_name:
+        candidates.append(by_name[lay.sheet])
+    candidates += [g for g in grids if g not in candidates and g.name not in used and g.name != M.SHEET]
+    found: tuple[Grid, int, dict[str, int]] | None = None
+    for g in candidates:
+        hit = _find_header(g, a, lay.header_row - 1 if lay and lay.header_row and g.name == lay.sheet else None)
+        if hit and (found is None or len(hit[1]) > len(found[2])):
+            found = (g, *hit)
+            if g is candidates[0] and len(hit[1]) >= len(F.fields_for(a)) - 2:
+                break
+    return found
+
+
+def _data_rows(table: Table, g: Grid, hr: int, cols: dict[str, int], lay: M.SheetLayout | None, file: str,
+               unit: Unit, problems: list[Problem]) -> None:
+    """The rows under the header (cells in the table's columns); typing beside the table and cells merged
+    across rows are reported."""
     field_cols = {c: k for k, c in cols.items()}
-    known_cols = set(field_cols)
     last_offered = hr + (lay.last_data_row - lay.header_row if lay and lay.last_data_row else 30)
-    check_cols = {c for c, v in ((c, g.text(hr, c)) for c in range(0, max(known_cols) + 4))
+    check_cols = {c for c, v in ((c, g.text(hr, c)) for c in range(0, max(field_cols) + 4))
                   if _fold(v) in (_fold(F.CHECK_HEADER), "_so_o_thieu", _fold(F.STT_HEADER))}
     rows: dict[int, dict[str, Cell]] = {}
     stray: list[str] = []
@@ -483,16 +513,18 @@ def _locate_table(grids: list[Grid], a: Assignment, lay: M.SheetLayout | None, f
         if r2 > r1 and r1 > hr and any(c in field_cols for c in range(c1, c2 + 1)):
             problems.append(T.problem("merged_rows", file, unit_id=unit.id, sheet=g.name, cell=a1(r1, c1),
                                       cells=f"{a1(r1, c1)}:{a1(r2, c2)}"))
-    if lay:
-        for key, ref in lay.preparer.items():
-            if re.match(r"^[A-Z]+\d+$", ref):
-                r, c = parse_a1(ref)
-                if table.header_row != lay.header_row:
-                    r += table.header_row - lay.header_row
-                v = g.get(r, c)
-                if v not in (None, ""):
-                    table.preparer[key] = Cell(a1(r, c), v)
-    return table
+
+
+def _preparer_cells(table: Table, g: Grid, lay: M.SheetLayout) -> None:
+    """The preparer's lines above the table, where _meta says they are (moved with the header row)."""
+    for key, ref in lay.preparer.items():
+        if re.match(r"^[A-Z]+\d+$", ref):
+            r, c = parse_a1(ref)
+            if table.header_row != lay.header_row:
+                r += table.header_row - lay.header_row
+            v = g.get(r, c)
+            if v not in (None, ""):
+                table.preparer[key] = Cell(a1(r, c), v)
 
 
 def unit_hint_from_filename(name: str) -> str | None:
