@@ -138,6 +138,37 @@ def send_drafts(paths: list[Path], config: SmtpConfig | None, *, dry_run: bool =
     if config is None and not dry_run:
         raise MailError("Chưa cấu hình máy chủ gửi thư (SMTP).")
     lines: list[str] = []
+    ready = _ready_drafts(paths, config, lines)
+    if dry_run:
+        return lines + _dry_run_lines(ready, config)
+    if not ready:
+        lines.append("Không có thư nào để gửi.")
+        return lines
+    assert config is not None
+    secret = _password(config, password)
+    sent: list[str] = []
+    try:
+        with _connect(config, secret) as server:
+            for p, m in ready:
+                ok, line = _send_one(server, p, m, config)
+                lines.append(line)
+                if ok:
+                    sent.append(p.name)
+    except smtplib.SMTPAuthenticationError:
+        raise MailError(f"Máy chủ {config.host} không chấp nhận tên đăng nhập '{config.user}' hoặc mật khẩu.") from None
+    except UnicodeEncodeError:
+        raise MailError("Tên đăng nhập hoặc mật khẩu có ký tự có dấu: thư viện SMTP chỉ gửi được ký tự không dấu "
+                        "(ASCII). Hãy dùng mật khẩu ứng dụng không dấu.") from None
+    except (OSError, smtplib.SMTPException) as exc:
+        done = f" ({', '.join(sent)})" if sent else ""
+        raise MailError(f"Gửi thư qua {config.host}:{config.port} không được ({_smtp_reason(exc)}). "
+                        f"Đã gửi {len(sent)}/{len(ready)} thư{done}; chạy lại chỉ với các thư còn lại.") from None
+    lines.append(f"Đã gửi {len(sent)}/{len(ready)} thư qua {config.host}:{config.port}.")
+    return lines
+
+
+def _ready_drafts(paths: list[Path], config: SmtpConfig | None, lines: list[str]) -> list[tuple[Path, EmailMessage]]:
+    """The drafts that can go; a line for each one skipped (unreadable, no recipient…)."""
     ready: list[tuple[Path, EmailMessage]] = []
     for p in paths:
         try:
@@ -150,58 +181,57 @@ def send_drafts(paths: list[Path], config: SmtpConfig | None, *, dry_run: bool =
             lines.append(f"Bỏ qua {p.name}: {why}.")
             continue
         ready.append((p, msg))
-    if dry_run:
-        via = f" qua {config.host}:{config.port}" if config else ""
-        lines += [f"(chạy thử) Sẽ gửi {p.name} tới {_recipients(m)}{via}" for p, m in ready]
-        if config is None:
-            lines.append("Chưa cấu hình máy chủ gửi thư (SMTP) trong danh mục: cần có trước khi gửi thật.")
-        lines.append(f"Chạy thử: chưa gửi thư nào ({len(ready)} thư sẵn sàng). Thêm --gui-that để gửi thật.")
-        return lines
-    if not ready:
-        lines.append("Không có thư nào để gửi.")
-        return lines
-    assert config is not None
-    secret = ""
-    if config.user:
-        secret = os.environ.get(PASSWORD_ENV) or (password() if password else "")
-        if not secret:
-            raise MailError(f"Chưa có mật khẩu thư điện tử cho '{config.user}': đặt biến môi trường {PASSWORD_ENV} "
-                            "hoặc chạy lệnh trong cửa sổ dòng lệnh để được hỏi mật khẩu.")
-    sent: list[str] = []
-    try:
-        if config.security == "ssl":
-            server: smtplib.SMTP = smtplib.SMTP_SSL(config.host, config.port, timeout=config.timeout,
-                                                     context=config.ssl_context())
-        else:
-            server = smtplib.SMTP(config.host, config.port, timeout=config.timeout)
-        with server:
-            if config.security == "starttls":
-                server.starttls(context=config.ssl_context())
-            if config.user:
-                server.login(config.user, secret)
-            for p, m in ready:
-                try:
-                    refused = server.send_message(m, from_addr=config.from_addr or None)
-                except (smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError) as exc:
-                    why = _smtp_reason(exc)
-                    lines.append(f"KHÔNG gửi được {p.name} tới {_recipients(m)}: máy chủ từ chối ({why}).")
-                    continue
-                sent.append(p.name)
-                line = f"Đã gửi {p.name} tới {_recipients(m)}"
-                if refused:   # some recipients of the message were refused, the others got it
-                    line += f" — trừ {_smtp_reason(smtplib.SMTPRecipientsRefused(refused))}"
-                lines.append(line)
-    except smtplib.SMTPAuthenticationError:
-        raise MailError(f"Máy chủ {config.host} không chấp nhận tên đăng nhập '{config.user}' hoặc mật khẩu.") from None
-    except UnicodeEncodeError:
-        raise MailError("Tên đăng nhập hoặc mật khẩu có ký tự có dấu: thư viện SMTP chỉ gửi được ký tự không dấu "
-                        "(ASCII). Hãy dùng mật khẩu ứng dụng không dấu.") from None
-    except (OSError, smtplib.SMTPException) as exc:
-        done = f" ({', '.join(sent)})" if sent else ""
-        raise MailError(f"Gửi thư qua {config.host}:{config.port} không được ({_smtp_reason(exc)}). "
-                        f"Đã gửi {len(sent)}/{len(ready)} thư{done}; chạy lại chỉ với các thư còn lại.") from None
-    lines.append(f"Đã gửi {len(sent)}/{len(ready)} thư qua {config.host}:{config.port}.")
+    return ready
+
+
+def _dry_run_lines(ready: list[tuple[Path, EmailMessage]], config: SmtpConfig | None) -> list[str]:
+    via = f" qua {config.host}:{config.port}" if config else ""
+    lines = [f"(chạy thử) Sẽ gửi {p.name} tới {_recipients(m)}{via}" for p, m in ready]
+    if config is None:
+        lines.append("Chưa cấu hình máy chủ gửi thư (SMTP) trong danh mục: cần có trước khi gửi thật.")
+    lines.append(f"Chạy thử: chưa gửi thư nào ({len(ready)} thư sẵn sàng). Thêm --gui-that để gửi thật.")
     return lines
+
+
+def _password(config: SmtpConfig, password: Callable[[], str] | None) -> str:
+    """The SMTP password ("" when the server needs no login): the environment, else the prompt."""
+    if not config.user:
+        return ""
+    secret = os.environ.get(PASSWORD_ENV) or (password() if password else "")
+    if not secret:
+        raise MailError(f"Chưa có mật khẩu thư điện tử cho '{config.user}': đặt biến môi trường {PASSWORD_ENV} "
+                        "hoặc chạy lệnh trong cửa sổ dòng lệnh để được hỏi mật khẩu.")
+    return secret
+
+
+def _connect(config: SmtpConfig, secret: str) -> smtplib.SMTP:
+    """A connection, encrypted as configured, logged in when a user is configured."""
+    if config.security == "ssl":
+        server: smtplib.SMTP = smtplib.SMTP_SSL(config.host, config.port, timeout=config.timeout,
+                                                 context=config.ssl_context())
+    else:
+        server = smtplib.SMTP(config.host, config.port, timeout=config.timeout)
+    try:
+        if config.security == "starttls":
+            server.starttls(context=config.ssl_context())
+        if config.user:
+            server.login(config.user, secret)
+    except BaseException:
+        server.close()
+        raise
+    return server
+
+
+def _send_one(server: smtplib.SMTP, p: Path, m: EmailMessage, config: SmtpConfig) -> tuple[bool, str]:
+    """Send one draft: (sent, its line). A draft the server refuses is a line, and the others still go."""
+    try:
+        refused = server.send_message(m, from_addr=config.from_addr or None)
+    except (smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError) as exc:
+        return False, f"KHÔNG gửi được {p.name} tới {_recipients(m)}: máy chủ từ chối ({_smtp_reason(exc)})."
+    line = f"Đã gửi {p.name} tới {_recipients(m)}"
+    if refused:   # some recipients of the message were refused, the others got it
+        line += f" — trừ {_smtp_reason(smtplib.SMTPRecipientsRefused(refused))}"
+    return True, line
 
 
 def _smtp_reason(exc: BaseException) -> str:
