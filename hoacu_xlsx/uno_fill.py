@@ -106,87 +106,109 @@ class Unprotected:
             self.sheet.protect("")
 
 
+def _set(sheets, op):
+    sheet = sheets.getByName(op["sheet"])
+    cell = sheet.getCellRangeByName(op["cell"])
+    with Unprotected(sheet):
+        if op["op"] == "formula":
+            cell.setFormula(op["formula"])
+        elif isinstance(op["value"], bool):
+            cell.setValue(1 if op["value"] else 0)
+        elif isinstance(op["value"], (int, float)):
+            cell.setValue(op["value"])
+        elif op["value"] is None:
+            cell.setString("")
+        else:
+            cell.setString(str(op["value"]))
+
+
+def _rows(sheets, op):
+    sheet = sheets.getByName(op["sheet"])
+    with Unprotected(sheet):
+        rows = sheet.getRows()
+        start = int(op.get("before", op.get("row", 1))) - 1
+        if op["op"] == "insert_rows":
+            rows.insertByIndex(start, int(op.get("count", 1)))
+        else:
+            rows.removeByIndex(start, int(op.get("count", 1)))
+
+
+def _columns(sheets, op):
+    sheet = sheets.getByName(op["sheet"])
+    with Unprotected(sheet):
+        cols = sheet.getColumns()
+        start = col_index(op.get("before", op.get("col", "A")))
+        if op["op"] == "insert_columns":
+            cols.insertByIndex(start, int(op.get("count", 1)))
+        else:
+            cols.removeByIndex(start, int(op.get("count", 1)))
+
+
+def _move_column(sheets, op):
+    """The column is cut and inserted before another, as the officer drags it."""
+    sheet = sheets.getByName(op["sheet"])
+    with Unprotected(sheet):
+        cols = sheet.getColumns()
+        src, dst = col_index(op["col"]), col_index(op["before"])
+        cols.insertByIndex(dst, 1)
+        if src >= dst:
+            src += 1
+        whole = sheet.getCellRangeByPosition(src, 0, src, sheet.getRows().getCount() - 1).getRangeAddress()
+        sheet.moveRange(sheet.getCellByPosition(dst, 0).getCellAddress(), whole)
+        cols.removeByIndex(src, 1)
+
+
+def _copy_lock_file(doc, op):
+    folder, name = os.path.split(uno.fileUrlToSystemPath(doc.getURL()))
+    lock = os.path.join(folder, ".~lock.%s#" % name)
+    if os.path.exists(lock):
+        shutil.copyfile(lock, op["to"])
+
+
+def _clear_validation(sheets, op):
+    sheet = sheets.getByName(op["sheet"])
+    with Unprotected(sheet):
+        rng = sheet.getCellRangeByName(op["range"])
+        v = rng.Validation
+        v.Type = uno.Enum("com.sun.star.sheet.ValidationType", "ANY")
+        v.ShowErrorMessage = False
+        rng.Validation = v
+
+
+def _merge(sheets, op):
+    sheet = sheets.getByName(op["sheet"])
+    with Unprotected(sheet):
+        sheet.getCellRangeByName(op["range"]).merge(True)
+
+
+def _column_width(sheets, op):
+    sheets.getByName(op["sheet"]).getColumns().getByIndex(col_index(op["col"])).Width = int(op["width"] * 1000)
+
+
+def _bold(sheets, op):
+    sheets.getByName(op["sheet"]).getCellRangeByName(op["range"]).CharWeight = 150.0
+
+
+SHEET_OPS = {
+    "set": _set, "formula": _set, "insert_rows": _rows, "delete_rows": _rows,
+    "insert_columns": _columns, "delete_columns": _columns, "move_column": _move_column,
+    "column_width": _column_width, "bold": _bold, "clear_validation": _clear_validation, "merge": _merge,
+    "rename_sheet": lambda sheets, op: sheets.getByName(op["sheet"]).setName(op["name"]),
+    "remove_sheet": lambda sheets, op: sheets.removeByName(op["sheet"]),
+    "move_sheet": lambda sheets, op: sheets.moveByName(op["sheet"], int(op["to"])),
+    "add_sheet": lambda sheets, op: sheets.insertNewByName(op["name"], sheets.getCount()),
+    "unprotect": lambda sheets, op: sheets.getByName(op["sheet"]).unprotect(""),
+}
+
+
 def apply(doc, op):
-    sheets = doc.Sheets
+    """One operation of a job on the open document (see the module's docstring for the list)."""
     kind = op["op"]
-    if kind in ("set", "formula"):
-        sheet = sheets.getByName(op["sheet"])
-        cell = sheet.getCellRangeByName(op["cell"])
-        with Unprotected(sheet):
-            if kind == "formula":
-                cell.setFormula(op["formula"])
-            elif isinstance(op["value"], bool):
-                cell.setValue(1 if op["value"] else 0)
-            elif isinstance(op["value"], (int, float)):
-                cell.setValue(op["value"])
-            elif op["value"] is None:
-                cell.setString("")
-            else:
-                cell.setString(str(op["value"]))
-    elif kind in ("insert_rows", "delete_rows"):
-        sheet = sheets.getByName(op["sheet"])
-        with Unprotected(sheet):
-            rows = sheet.getRows()
-            start = int(op.get("before", op.get("row", 1))) - 1
-            if kind == "insert_rows":
-                rows.insertByIndex(start, int(op.get("count", 1)))
-            else:
-                rows.removeByIndex(start, int(op.get("count", 1)))
-    elif kind in ("insert_columns", "delete_columns"):
-        sheet = sheets.getByName(op["sheet"])
-        with Unprotected(sheet):
-            cols = sheet.getColumns()
-            start = col_index(op.get("before", op.get("col", "A")))
-            if kind == "insert_columns":
-                cols.insertByIndex(start, int(op.get("count", 1)))
-            else:
-                cols.removeByIndex(start, int(op.get("count", 1)))
-    elif kind == "move_column":
-        sheet = sheets.getByName(op["sheet"])
-        with Unprotected(sheet):
-            cols = sheet.getColumns()
-            src, dst = col_index(op["col"]), col_index(op["before"])
-            cols.insertByIndex(dst, 1)
-            if src >= dst:
-                src += 1
-            whole = sheet.getCellRangeByPosition(src, 0, src, sheet.getRows().getCount() - 1).getRangeAddress()
-            sheet.moveRange(sheet.getCellByPosition(dst, 0).getCellAddress(), whole)
-            cols.removeByIndex(src, 1)
-    elif kind == "column_width":
-        sheets.getByName(op["sheet"]).getColumns().getByIndex(col_index(op["col"])).Width = int(op["width"] * 1000)
-    elif kind == "bold":
-        sheets.getByName(op["sheet"]).getCellRangeByName(op["range"]).CharWeight = 150.0
+    if kind in SHEET_OPS:
+        SHEET_OPS[kind](doc.Sheets, op)
     elif kind == "copy_lock_file":
-        src = doc.getURL()
-        folder, name = os.path.split(uno.fileUrlToSystemPath(src))
-        lock = os.path.join(folder, ".~lock.%s#" % name)
-        if os.path.exists(lock):
-            shutil.copyfile(lock, op["to"])
-    elif kind == "rename_sheet":
-        sheets.getByName(op["sheet"]).setName(op["name"])
-    elif kind == "remove_sheet":
-        sheets.removeByName(op["sheet"])
-    elif kind == "move_sheet":
-        sheets.moveByName(op["sheet"], int(op["to"]))
-    elif kind == "add_sheet":
-        sheets.insertNewByName(op["name"], sheets.getCount())
-    elif kind == "unprotect":
-        sheets.getByName(op["sheet"]).unprotect("")
-    elif kind == "clear_validation":
-        sheet = sheets.getByName(op["sheet"])
-        with Unprotected(sheet):
-            rng = sheet.getCellRangeByName(op["range"])
-            v = rng.Validation
-            v.Type = uno.Enum("com.sun.star.sheet.ValidationType", "ANY")
-            v.ShowErrorMessage = False
-            rng.Validation = v
-    elif kind == "merge":
-        sheet = sheets.getByName(op["sheet"])
-        with Unprotected(sheet):
-            sheet.getCellRangeByName(op["range"]).merge(True)
-    elif kind == "save_password":
-        pass  # handled when saving
-    else:
+        _copy_lock_file(doc, op)
+    elif kind != "save_password":   # save_password is handled when saving
         raise ValueError("unknown op %r" % kind)
 
 
