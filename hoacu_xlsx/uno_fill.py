@@ -122,26 +122,18 @@ def _set(sheets, op):
             cell.setString(str(op["value"]))
 
 
-def _rows(sheets, op):
+def _rows_or_columns(sheets, op):
+    """insert_rows / delete_rows (before or row: 1-based), insert_columns / delete_columns (before or col: a letter)."""
     sheet = sheets.getByName(op["sheet"])
     with Unprotected(sheet):
-        rows = sheet.getRows()
-        start = int(op.get("before", op.get("row", 1))) - 1
-        if op["op"] == "insert_rows":
-            rows.insertByIndex(start, int(op.get("count", 1)))
+        if op["op"].endswith("_rows"):
+            lines, start = sheet.getRows(), int(op.get("before", op.get("row", 1))) - 1
         else:
-            rows.removeByIndex(start, int(op.get("count", 1)))
-
-
-def _columns(sheets, op):
-    sheet = sheets.getByName(op["sheet"])
-    with Unprotected(sheet):
-        cols = sheet.getColumns()
-        start = col_index(op.get("before", op.get("col", "A")))
-        if op["op"] == "insert_columns":
-            cols.insertByIndex(start, int(op.get("count", 1)))
+            lines, start = sheet.getColumns(), col_index(op.get("before", op.get("col", "A")))
+        if op["op"].startswith("insert_"):
+            lines.insertByIndex(start, int(op.get("count", 1)))
         else:
-            cols.removeByIndex(start, int(op.get("count", 1)))
+            lines.removeByIndex(start, int(op.get("count", 1)))
 
 
 def _move_column(sheets, op):
@@ -190,8 +182,8 @@ def _bold(sheets, op):
 
 
 SHEET_OPS = {
-    "set": _set, "formula": _set, "insert_rows": _rows, "delete_rows": _rows,
-    "insert_columns": _columns, "delete_columns": _columns, "move_column": _move_column,
+    "set": _set, "formula": _set, "insert_rows": _rows_or_columns, "delete_rows": _rows_or_columns,
+    "insert_columns": _rows_or_columns, "delete_columns": _rows_or_columns, "move_column": _move_column,
     "column_width": _column_width, "bold": _bold, "clear_validation": _clear_validation, "merge": _merge,
     "rename_sheet": lambda sheets, op: sheets.getByName(op["sheet"]).setName(op["name"]),
     "remove_sheet": lambda sheets, op: sheets.removeByName(op["sheet"]),
