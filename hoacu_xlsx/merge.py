@@ -209,10 +209,13 @@ class _InboxScan:
             if inc.sha256 in current or inc.sha256 in queued:
                 continue
             queued.add(inc.sha256)
-            try:
-                self.mtimes[inc.sha256] = (inbox / inc.origin).stat().st_mtime
-            except OSError:
-                pass
+            if inc.stat is not None:        # the stat the scan took when it read the file (scan.stat_key)
+                self.mtimes[inc.sha256] = inc.stat[1] / 1e9
+            else:                           # refused before it was read (too large, unreadable…)
+                try:
+                    self.mtimes[inc.sha256] = (inbox / inc.origin).stat().st_mtime
+                except OSError:
+                    pass
             if inc.fmt is None or any(p.is_error for p in inc.problems):
                 self.rejected.append(inc)
             else:

@@ -85,10 +85,13 @@ def classify(data: bytes, name: str, depth: int, ctx: Ctx) -> Iterator[Incoming]
         yield from from_email(data, name, depth, ctx, classify)
 
 
-def _from_origin(data: bytes, rel: str, limits: Limits, defer_parts: bool = False,
-                 ctx: Ctx | None = None) -> Iterator[Incoming]:
+def _origin_ctx(rel: str, limits: Limits, defer_parts: bool = False) -> Ctx:
+    """The context of one inbox file: its inflation budget, shared by everything inside it."""
+    return Ctx(rel, limits, Pool(limits.max_uncompressed_bytes), defer_parts=defer_parts)
+
+
+def _from_origin(data: bytes, rel: str, ctx: Ctx) -> Iterator[Incoming]:
     """Everything from one inbox file; a hostile container ends with one refusal for the whole file."""
-    ctx = ctx or Ctx(rel, limits, Pool(limits.max_uncompressed_bytes), defer_parts=defer_parts)
     try:
         yield from classify(data, rel, 0, ctx)
     except Refused as exc:
@@ -101,8 +104,8 @@ def _from_origin(data: bytes, rel: str, limits: Limits, defer_parts: bool = Fals
 def check_parts(data: bytes, name: str, limits: Limits = Limits()) -> tuple[list[Problem], bool]:
     """The checks ``scan_inbox(defer_parts=True)`` left to the reading worker, run as the scan would have run
     them on the file: its refusal ([] when it passes), and whether a part holds a formula error value."""
-    ctx = Ctx(name, limits, Pool(limits.max_uncompressed_bytes))
-    refused = [p for inc in _from_origin(data, name, limits, ctx=ctx) if not inc.ok for p in inc.problems]
+    ctx = _origin_ctx(name, limits)
+    refused = [p for inc in _from_origin(data, name, ctx) if not inc.ok for p in inc.problems]
     return refused, ctx.error_values
 
 
@@ -218,7 +221,7 @@ def _one_file(root: Path, p: Path, limits: Limits, known: set[str] | None,
     if known and (sha := sha256_hex(data)) in known:
         yield Incoming(rel, rel, b"", None, sha, stat=key)
         return
-    for inc in _from_origin(data, rel, limits, defer_parts):
+    for inc in _from_origin(data, rel, _origin_ctx(rel, limits, defer_parts)):
         inc.stat = key
         yield inc
 
